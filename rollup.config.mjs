@@ -1,0 +1,25 @@
+import nodeResolve from '@rollup/plugin-node-resolve'
+import terser from '@rollup/plugin-terser'
+import typescript from '@rollup/plugin-typescript'
+
+const external = ['jose', 'idb-keyval']
+
+export default [
+  // The npm entry: ESM with the dependencies left to the app's bundler, plus declarations.
+  {
+    input: 'src/index.ts',
+    external,
+    output: { file: 'dist/index.js', format: 'es' },
+    plugins: [typescript({ tsconfig: './tsconfig.json', outDir: 'dist', declaration: true, declarationDir: 'dist' })],
+  },
+  // The script-tag build: everything bundled and minified under the global OidcBrowser.
+  {
+    input: 'src/index.ts',
+    output: { file: 'dist/oidc-browser.iife.min.js', format: 'iife', name: 'OidcBrowser' },
+    plugins: [
+      typescript({ tsconfig: './tsconfig.json', declaration: false, outDir: undefined, noEmitOnError: true }),
+      nodeResolve({ browser: true }),
+      terser({ ecma: 2022, module: false, compress: { passes: 2 } }),
+    ],
+  },
+]

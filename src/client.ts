@@ -1,0 +1,242 @@
+import { createAuthState, type AuthEventType, type AuthListener, type AuthState, type AuthStore } from './auth-state.js'
+import { isCallbackUrl, readCallbackUrl, stripCallbackParameters } from './callback.js'
+import { validateConfig, type OidcClientOptions, type ResolvedConfig } from './config.js'
+import { OidcError, isOidcError, safeCause } from './errors.js'
+import { validateIdToken, validateStoredIdToken, type IdTokenClaims } from './id-token.js'
+import { allowedAlgorithms } from './jwks.js'
+import { createAuthorizationRequest, toLoginTransaction, type LoginOptions } from './login.js'
+import { createProvider, type Provider } from './provider.js'
+import { toSession, type Session } from './session.js'
+import { fetchToken } from './token-endpoint.js'
+import { parseSecureUrl } from './url.js'
+import { createIdbVault, createMemoryVault, type Vault } from './vault.js'
+
+/** Options of `logout()`. */
+export interface LogoutOptions {
+  /** Clear the session here and in other tabs, but do not go to the provider. */
+  localOnly?: boolean
+  /** Overrides the client's `postLogoutRedirectUri` for this logout. */
+  postLogoutRedirectUri?: string
+}
+
+export interface CallbackResult {
+  claims: Readonly<IdTokenClaims>
+  returnTo?: string
+}
+
+// Seconds before expiry at which an access token is no longer handed out.
+const expiryMarginSeconds = 60
+
+const epochSeconds = () => Math.floor(Date.now() / 1000)
+
+/**
+ * Signs users of a single-page app in with OpenID Connect: authorization code flow with PKCE,
+ * the ID token verified in the browser, and an auth-state store that holds validated claims only.
+ *
+ * @example
+ * const client = new OidcClient({ issuer, clientId, redirectUri })
+ * if (client.isCallback()) await client.handleRedirectCallback()
+ * else await client.init()
+ */
+export class OidcClient extends EventTarget {
+  readonly #config: ResolvedConfig
+  readonly #store: AuthStore
+  readonly #provider: Provider
+  // Login transactions always go to IndexedDB: they must outlive the navigation to the provider.
+  readonly #transactions: Vault
+  #vault: Vault
+  #session: Session | undefined
+  #initializing: Promise<AuthState> | undefined
+
+  constructor(options: OidcClientOptions) {
+    super()
+    this.#config = validateConfig(options)
+    const { issuer, clientId, persist } = this.#config
+    this.#transactions = createIdbVault(`${issuer}|${clientId}|`)
+    this.#vault = persist === 'memory' ? createMemoryVault() : this.#transactions
+    this.#provider = createProvider({ config: this.#config, vault: () => this.#vault, now: epochSeconds })
+    this.#store = createAuthState((type: AuthEventType, state: AuthState) => {
+      const detail = type === 'error' && state.status === 'signedOut' && state.error ? state.error : state
+      this.dispatchEvent(new CustomEvent(type, { detail }))
+    })
+  }
+
+  /** The current auth state: the same object until it changes. Bound. */
+  readonly getState = (): AuthState => this.#store.get()
+
+  /** Calls `listener(state)` on each change; returns the unsubscribe function. Bound. */
+  readonly subscribe = (listener: AuthListener): (() => void) => this.#store.subscribe(listener)
+
+  /**
+   * Restores a persisted session: the stored ID token's signature, `iss` and `aud` are checked
+   * again first. No request when discovery and the JWKS are cached. Idempotent.
+   */
+  init(): Promise<AuthState> {
+    this.#initializing ??= this.#restore()
+    return this.#initializing
+  }
+
+  async #restore(): Promise<AuthState> {
+    let record: unknown
+    try {
+      record = await this.#vault.get('session')
+    } catch (error) {
+      // IndexedDB is unusable: carry on in memory and say so on the state.
+      this.#vault = createMemoryVault()
+      this.#settleRestore(() => this.#store.setSignedOut(error as OidcError))
+      return this.getState()
+    }
+    const session = toSession(record)
+    if (!session) {
+      if (record !== undefined) await this.#vault.del('session').catch(() => {})
+      this.#settleRestore(() => this.#store.setSignedOut())
+      return this.getState()
+    }
+    try {
+      const { issuer, clientId } = this.#config
+      const claims = await validateStoredIdToken(session.idToken, { issuer, clientId, ...(await this.#signatureExpectations()) })
+      this.#settleRestore(() => {
+        this.#session = session
+        this.#store.setSignedIn(claims, session.expiresAt)
+      })
+    } catch (error) {
+      // A record that fails verification is gone for good; one we could not check yet (network) stays.
+      if (isOidcError(error) && error.code === 'id_token_invalid') await this.#vault.del('session').catch(() => {})
+      this.#settleRestore(() => this.#store.setSignedOut(isOidcError(error) && error.code !== 'id_token_invalid' ? error : undefined))
+    }
+    return this.getState()
+  }
+
+  // A callback or logout that finished while init() was reading wins over the restore.
+  #settleRestore(apply: () => void) {
+    if (this.getState().status === 'initializing') apply()
+  }
+
+  async #signatureExpectations() {
+    const metadata = await this.#provider.metadata()
+    return { algorithms: allowedAlgorithms(metadata.id_token_signing_alg_values_supported), resolveKey: this.#provider.resolveKey }
+  }
+
+  /** The authorization request URL for a login; stores the login transaction. */
+  async createLoginUrl(options?: LoginOptions): Promise<string> {
+    const { authorization_endpoint } = await this.#provider.metadata()
+    const { url, state, transaction } = await createAuthorizationRequest(this.#config, authorization_endpoint, options, epochSeconds())
+    await this.#transactions.set(`tx|${state}`, transaction)
+    return url
+  }
+
+  /** Starts a login: navigates to the provider's authorization endpoint. */
+  async login(options?: LoginOptions): Promise<never> {
+    location.assign(await this.createLoginUrl(options))
+    // The page is unloading; nothing after this should run.
+    return new Promise<never>(() => {})
+  }
+
+  /** True if `url` is the redirect URI carrying `state` and a `code` or an `error`. */
+  isCallback(url: string = location.href): boolean {
+    return isCallbackUrl(url, this.#config.redirectUri)
+  }
+
+  /**
+   * Completes a login from the redirect URI. On success the state is `signedIn`; on failure the
+   * `OidcError` is thrown, the state is `signedOut` with it, and nothing of the response is kept.
+   */
+  async handleRedirectCallback(url: string = location.href): Promise<CallbackResult> {
+    if (typeof location !== 'undefined' && url === location.href) {
+      history.replaceState(history.state, '', stripCallbackParameters(url))
+    }
+    try {
+      return await this.#completeLogin(url)
+    } catch (caught) {
+      const error = isOidcError(caught) ? caught : new OidcError('invalid_callback', 'callback could not be completed', { cause: safeCause(caught) })
+      this.#store.setSignedOut(error)
+      throw error
+    }
+  }
+
+  async #completeLogin(url: string): Promise<CallbackResult> {
+    const { issuer, clientId, redirectUri, clockTolerance } = this.#config
+    const { state, params } = readCallbackUrl(url, redirectUri)
+    // Taken (read and deleted) at once, whatever follows: a callback URL works once.
+    const transaction = toLoginTransaction(await this.#transactions.take(`tx|${state}`), epochSeconds())
+    if (!transaction) throw new OidcError('invalid_callback', 'no pending login has this "state"')
+    const metadata = await this.#provider.metadata()
+    if ((metadata.authorization_response_iss_parameter_supported || params.has('iss')) && params.get('iss') !== issuer) {
+      throw new OidcError('issuer_mismatch', 'authorization response "iss" is not the issuer (RFC 9207)')
+    }
+    const providerError = params.get('error')
+    if (providerError !== undefined) {
+      const errorDescription = params.get('error_description')
+      throw new OidcError('authorization_error', `the provider answered "${providerError}"`, {
+        error: providerError,
+        ...(errorDescription === undefined ? {} : { errorDescription }),
+      })
+    }
+    const code = params.get('code')
+    if (!code) throw new OidcError('invalid_callback', 'authorization response has no "code"')
+    const tokens = await fetchToken(
+      this.#config.fetch,
+      metadata.token_endpoint,
+      { grant_type: 'authorization_code', code, redirect_uri: redirectUri, client_id: clientId, code_verifier: transaction.codeVerifier },
+      { requireIdToken: true },
+    )
+    const idToken = tokens.id_token as string
+    const now = epochSeconds()
+    const claims = await validateIdToken(idToken, {
+      issuer,
+      clientId,
+      now,
+      tolerance: clockTolerance,
+      nonce: transaction.nonce,
+      accessToken: tokens.access_token,
+      ...(transaction.maxAge === undefined ? {} : { maxAge: transaction.maxAge }),
+      ...(await this.#signatureExpectations()),
+    })
+    const session: Session = {
+      v: 1,
+      idToken,
+      accessToken: tokens.access_token,
+      // Without expires_in, the access token is taken to live as long as the ID token.
+      expiresAt: tokens.expires_in === undefined ? claims.exp : now + tokens.expires_in,
+      ...(tokens.refresh_token === undefined ? {} : { refreshToken: tokens.refresh_token }),
+      ...(tokens.scope === undefined ? {} : { scope: tokens.scope }),
+    }
+    await this.#vault.set('session', session)
+    this.#session = session
+    this.#store.setSignedIn(claims, session.expiresAt)
+    return transaction.returnTo === undefined ? { claims } : { claims, returnTo: transaction.returnTo }
+  }
+
+  /** A valid access token, or `OidcError('login_required')`. */
+  async getAccessToken(): Promise<string> {
+    if (this.getState().status === 'initializing') await this.init()
+    const session = this.#session
+    if (session && session.expiresAt - epochSeconds() > expiryMarginSeconds) return session.accessToken
+    throw new OidcError('login_required', 'no valid access token is held')
+  }
+
+  /**
+   * Ends the session here, then (unless `localOnly`) at the provider's `end_session_endpoint`
+   * with `id_token_hint`, `client_id` and `post_logout_redirect_uri`.
+   */
+  async logout(options: LogoutOptions = {}): Promise<void> {
+    const session = this.#session
+    this.#session = undefined
+    let cleared: unknown
+    await this.#vault.del('session').catch((error: unknown) => (cleared = error))
+    this.#store.setSignedOut()
+    if (cleared) throw cleared
+    if (options.localOnly) return
+    const { end_session_endpoint } = await this.#provider.metadata()
+    if (!end_session_endpoint) return
+    const url = new URL(end_session_endpoint)
+    url.searchParams.set('client_id', this.#config.clientId)
+    if (session) url.searchParams.set('id_token_hint', session.idToken)
+    const postLogoutRedirectUri = options.postLogoutRedirectUri ?? this.#config.postLogoutRedirectUri
+    if (options.postLogoutRedirectUri !== undefined && !parseSecureUrl(options.postLogoutRedirectUri)) {
+      throw new OidcError('invalid_config', '"postLogoutRedirectUri" must be an absolute https URL')
+    }
+    if (postLogoutRedirectUri) url.searchParams.set('post_logout_redirect_uri', postLogoutRedirectUri)
+    location.assign(url.href)
+  }
+}

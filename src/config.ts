@@ -1,0 +1,110 @@
+import { OidcError } from './errors.js'
+import { validateMetadata, type ProviderMetadata } from './discovery.js'
+import { parseSecureUrl } from './url.js'
+
+/** Options of `new OidcClient(options)`. */
+export interface OidcClientOptions {
+  /** The issuer identifier, exactly as the provider's metadata spells it. */
+  issuer: string
+  clientId: string
+  /** Absolute URL the provider redirects back to. */
+  redirectUri: string
+  /** Space-separated scopes; `openid` is always added. Default `'openid'`. */
+  scope?: string
+  postLogoutRedirectUri?: string
+  /** Leeway for `exp`, `iat`, `nbf` and `auth_time`. Default 60. */
+  clockToleranceSeconds?: number
+  /** Sends `max_age` and requires a recent enough `auth_time`. */
+  maxAge?: number
+  /** Static provider metadata: skips discovery. */
+  metadata?: ProviderMetadata
+  /** Where the session lives: `'indexeddb'` (default) or `'memory'` (this tab only). */
+  persist?: 'indexeddb' | 'memory'
+  /** A `fetch` to use instead of the global one. */
+  fetch?: typeof fetch
+}
+
+export interface ResolvedConfig {
+  issuer: string
+  clientId: string
+  redirectUri: string
+  scope: string
+  postLogoutRedirectUri?: string
+  clockTolerance: number
+  maxAge?: number
+  metadata?: ProviderMetadata
+  persist: 'indexeddb' | 'memory'
+  fetch: typeof fetch
+}
+
+function invalid(message: string): OidcError {
+  return new OidcError('invalid_config', message)
+}
+
+function isNonNegativeInteger(value: unknown): value is number {
+  return typeof value === 'number' && Number.isSafeInteger(value) && value >= 0
+}
+
+function requireSecureUrl(options: Record<string, unknown>, name: string): string {
+  const url = parseSecureUrl(options[name])
+  if (!url) throw invalid(`"${name}" must be an absolute https URL (http only on localhost, 127.0.0.1 or [::1])`)
+  if (url.hash) throw invalid(`"${name}" must not have a fragment`)
+  return options[name] as string
+}
+
+/** Checks every option once, synchronously, and fills in the defaults. Does no I/O. */
+export function validateConfig(input: OidcClientOptions): ResolvedConfig {
+  if (typeof input !== 'object' || input === null) throw invalid('options must be an object')
+  const options = input as unknown as Record<string, unknown>
+  const issuer = requireSecureUrl(options, 'issuer')
+  if (new URL(issuer).search) throw invalid('"issuer" must not have a query')
+  if (typeof options.clientId !== 'string' || options.clientId === '') throw invalid('"clientId" must be a non-empty string')
+  const redirectUri = requireSecureUrl(options, 'redirectUri')
+  const config: ResolvedConfig = {
+    issuer,
+    clientId: options.clientId,
+    redirectUri,
+    scope: resolveScope(options.scope),
+    clockTolerance: 60,
+    persist: 'indexeddb',
+    fetch: resolveFetch(options.fetch),
+  }
+  if (options.postLogoutRedirectUri !== undefined) {
+    config.postLogoutRedirectUri = requireSecureUrl(options, 'postLogoutRedirectUri')
+  }
+  if (options.clockToleranceSeconds !== undefined) {
+    if (!isNonNegativeInteger(options.clockToleranceSeconds) || options.clockToleranceSeconds > 600) {
+      throw invalid('"clockToleranceSeconds" must be a whole number of seconds from 0 to 600')
+    }
+    config.clockTolerance = options.clockToleranceSeconds
+  }
+  if (options.maxAge !== undefined) {
+    if (!isNonNegativeInteger(options.maxAge)) throw invalid('"maxAge" must be a whole number of seconds')
+    config.maxAge = options.maxAge
+  }
+  if (options.metadata !== undefined) config.metadata = validateMetadata(options.metadata, issuer, 'invalid_config')
+  if (options.persist !== undefined) {
+    if (options.persist !== 'indexeddb' && options.persist !== 'memory') {
+      throw invalid('"persist" must be "indexeddb" or "memory"')
+    }
+    config.persist = options.persist
+  }
+  return config
+}
+
+function resolveScope(scope: unknown): string {
+  if (scope === undefined) return 'openid'
+  if (typeof scope !== 'string') throw invalid('"scope" must be a string')
+  const scopes = new Set(scope.split(' ').filter(Boolean))
+  scopes.delete('openid')
+  return ['openid', ...scopes].join(' ')
+}
+
+function resolveFetch(fetchOption: unknown): typeof fetch {
+  if (fetchOption === undefined) {
+    // Bound: a native fetch called as a method of another object throws "Illegal invocation".
+    return (input, init) => globalThis.fetch(input, init)
+  }
+  if (typeof fetchOption !== 'function') throw invalid('"fetch" must be a function')
+  return fetchOption as typeof fetch
+}

@@ -1,0 +1,64 @@
+import { OidcError } from './errors.js'
+import { parseSecureUrl } from './url.js'
+
+/** The provider metadata oidc-browser reads (OpenID Connect Discovery 1.0, section 3). */
+export interface ProviderMetadata {
+  issuer: string
+  authorization_endpoint: string
+  token_endpoint: string
+  jwks_uri: string
+  end_session_endpoint?: string
+  revocation_endpoint?: string
+  id_token_signing_alg_values_supported?: string[]
+  authorization_response_iss_parameter_supported?: boolean
+}
+
+const requiredEndpoints = ['authorization_endpoint', 'token_endpoint', 'jwks_uri'] as const
+const optionalEndpoints = ['end_session_endpoint', 'revocation_endpoint'] as const
+
+/**
+ * Checks a discovery document (SPEC rule 6) and returns a copy holding only the fields we
+ * use, each of the right type. Throws `OidcError(code)` naming the first field at fault.
+ */
+export function validateMetadata(
+  value: unknown,
+  issuer: string,
+  code: 'discovery_error' | 'invalid_config' = 'discovery_error',
+): ProviderMetadata {
+  const fail = (message: string) => new OidcError(code, message)
+  if (typeof value !== 'object' || value === null || Array.isArray(value)) {
+    throw fail('provider metadata is not a JSON object')
+  }
+  const doc = value as Record<string, unknown>
+  if (doc.issuer !== issuer) throw fail('"issuer" of the provider metadata is not the configured issuer')
+  const metadata: Record<string, unknown> = { issuer }
+  for (const name of requiredEndpoints) {
+    if (!parseSecureUrl(doc[name])) throw fail(`"${name}" of the provider metadata is not an absolute https URL`)
+    metadata[name] = doc[name]
+  }
+  for (const name of optionalEndpoints) {
+    if (doc[name] === undefined) continue
+    if (!parseSecureUrl(doc[name])) throw fail(`"${name}" of the provider metadata is not an absolute https URL`)
+    metadata[name] = doc[name]
+  }
+  const algs = doc.id_token_signing_alg_values_supported
+  if (algs !== undefined) {
+    if (!Array.isArray(algs) || !algs.every((alg) => typeof alg === 'string')) {
+      throw fail('"id_token_signing_alg_values_supported" of the provider metadata is not an array of strings')
+    }
+    metadata.id_token_signing_alg_values_supported = [...algs]
+  }
+  const issParam = doc.authorization_response_iss_parameter_supported
+  if (issParam !== undefined) {
+    if (typeof issParam !== 'boolean') {
+      throw fail('"authorization_response_iss_parameter_supported" of the provider metadata is not a boolean')
+    }
+    metadata.authorization_response_iss_parameter_supported = issParam
+  }
+  return metadata as unknown as ProviderMetadata
+}
+
+/** Where the discovery document of an issuer lives, path included (Discovery 1.0, section 4). */
+export function discoveryUrl(issuer: string): string {
+  return `${issuer.replace(/\/$/, '')}/.well-known/openid-configuration`
+}

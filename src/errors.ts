@@ -1,0 +1,88 @@
+/** The stable codes an `OidcError` carries; `switch (err.code)` over them is exhaustive. */
+export type OidcErrorCode =
+  | 'invalid_config'
+  | 'discovery_error'
+  | 'invalid_callback'
+  | 'issuer_mismatch'
+  | 'authorization_error'
+  | 'token_error'
+  | 'id_token_invalid'
+  | 'jwks_error'
+  | 'login_required'
+  | 'storage_error'
+
+/** Which ID-token check failed, on `id_token_invalid`. */
+export type IdTokenCheck =
+  | 'malformed'
+  | 'crit'
+  | 'alg'
+  | 'kid'
+  | 'signature'
+  | 'iss'
+  | 'aud'
+  | 'azp'
+  | 'exp'
+  | 'iat'
+  | 'nbf'
+  | 'sub'
+  | 'nonce'
+  | 'auth_time'
+  | 'at_hash'
+
+export interface OidcErrorOptions {
+  /** The check that failed, for `id_token_invalid`. */
+  reason?: IdTokenCheck
+  /** The provider's `error`, for `authorization_error` and `token_error`. */
+  error?: string
+  /** The provider's `error_description`, for `authorization_error` and `token_error`. */
+  errorDescription?: string
+  cause?: unknown
+}
+
+// Brand shared by every copy of this library on a page (npm bundle and script tag alike).
+const brand = Symbol.for('oidc-browser.OidcError')
+
+/**
+ * The one error type of oidc-browser. Its message names the failed rule, never a token or a
+ * value taken from one.
+ *
+ * @example
+ * try { await client.handleRedirectCallback() } catch (e) { if (isOidcError(e)) show(e.code) }
+ */
+export class OidcError extends Error {
+  override name = 'OidcError'
+  readonly code: OidcErrorCode
+  readonly reason?: IdTokenCheck
+  readonly error?: string
+  readonly errorDescription?: string
+
+  constructor(code: OidcErrorCode, message: string, options: OidcErrorOptions = {}) {
+    super(message, 'cause' in options ? { cause: options.cause } : undefined)
+    this.code = code
+    if (options.reason) this.reason = options.reason
+    if (options.error !== undefined) this.error = options.error
+    if (options.errorDescription !== undefined) this.errorDescription = options.errorDescription
+    Object.defineProperty(this, brand, { value: true })
+  }
+}
+
+/** True for an `OidcError`, also one made by another copy of the library on the page. */
+export function isOidcError(value: unknown): value is OidcError {
+  return typeof value === 'object' && value !== null && brand in value
+}
+
+export function idTokenInvalid(reason: IdTokenCheck, message: string, cause?: unknown): OidcError {
+  return new OidcError('id_token_invalid', message, cause === undefined ? { reason } : { reason, cause })
+}
+
+/**
+ * The cause to keep from a lower-level error: its name and message only, so that no response
+ * body or token payload rides along (jose's claim errors carry the whole payload).
+ */
+export function safeCause(error: unknown): Error | undefined {
+  if (isOidcError(error)) return error
+  if (!(error instanceof Error)) return undefined
+  const cause = new Error(error.message)
+  cause.name = error.name
+  return cause
+}

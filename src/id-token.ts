@@ -1,0 +1,195 @@
+import { base64url, compactVerify, decodeJwt, decodeProtectedHeader, errors } from 'jose'
+import type { JWK } from 'jose'
+import { OidcError, idTokenInvalid, safeCause, type IdTokenCheck } from './errors.js'
+
+/** The payload of an ID token that passed validation. */
+export interface IdTokenClaims {
+  iss: string
+  sub: string
+  aud: string | string[]
+  exp: number
+  iat: number
+  auth_time?: number
+  nonce?: string
+  azp?: string
+  [claim: string]: unknown
+}
+
+/** Finds the provider's key for a token header (jwks.ts); throws `id_token_invalid` with reason `kid` when none. */
+export type KeyResolver = (header: { alg: string; kid?: string }) => Promise<JWK>
+
+export interface SignatureExpectations {
+  /** Asymmetric algorithms the provider advertises. */
+  algorithms: string[]
+  resolveKey: KeyResolver
+}
+
+export interface AudienceExpectations {
+  issuer: string
+  clientId: string
+}
+
+export interface ClaimExpectations extends AudienceExpectations {
+  /** Current time, epoch seconds. */
+  now: number
+  /** Clock tolerance, seconds. */
+  tolerance: number
+  /** The login transaction's nonce; a refresh passes none (Core 12.2). */
+  nonce?: string
+  maxAge?: number
+  /** The access token issued with the ID token, for `at_hash`. */
+  accessToken: string
+}
+
+export interface RefreshExpectations extends Omit<ClaimExpectations, 'nonce' | 'maxAge'> {
+  /** The claims of the session being refreshed. */
+  previous: IdTokenClaims
+}
+
+// Only this module can add to this set, so only its validators can mint claims the store accepts.
+const validated = new WeakSet<object>()
+
+/** True for claims returned by one of this module's validators. */
+export function isValidatedClaims(value: unknown): value is Readonly<IdTokenClaims> {
+  return typeof value === 'object' && value !== null && validated.has(value)
+}
+
+/**
+ * Validates an ID token from an authorization-code exchange (OpenID Connect Core 3.1.3.7)
+ * and returns its claims, frozen. Throws `OidcError('id_token_invalid')` naming the check.
+ */
+export async function validateIdToken(
+  token: string,
+  expectations: SignatureExpectations & ClaimExpectations,
+): Promise<Readonly<IdTokenClaims>> {
+  const { payload, alg } = await verifySignature(token, expectations)
+  checkAudience(payload, expectations)
+  await checkClaims(payload, alg, expectations)
+  return mint(payload)
+}
+
+/**
+ * Validates the ID token of a refresh response (Core 12.2): every login check but `nonce`,
+ * and the same `iss`, `sub`, `aud` (and `auth_time`, when both carry it) as the session's.
+ */
+export async function validateRefreshedIdToken(
+  token: string,
+  expectations: SignatureExpectations & RefreshExpectations,
+): Promise<Readonly<IdTokenClaims>> {
+  const { payload, alg } = await verifySignature(token, expectations)
+  checkAudience(payload, expectations)
+  const { previous } = expectations
+  if (JSON.stringify(payload.aud) !== JSON.stringify(previous.aud)) fail('aud', 'refreshed ID token has another "aud"')
+  await checkClaims(payload, alg, expectations)
+  if (payload.sub !== previous.sub) fail('sub', 'refreshed ID token has another "sub"')
+  if (payload.auth_time !== undefined && previous.auth_time !== undefined && payload.auth_time !== previous.auth_time) {
+    fail('auth_time', 'refreshed ID token has another "auth_time"')
+  }
+  return mint(payload)
+}
+
+/**
+ * Re-validates a stored ID token on restore: signature, `iss`, `aud` (and `azp`). Its `exp`
+ * is not checked again: the session outlives the ID token.
+ */
+export async function validateStoredIdToken(
+  token: string,
+  expectations: SignatureExpectations & AudienceExpectations,
+): Promise<Readonly<IdTokenClaims>> {
+  const { payload } = await verifySignature(token, expectations)
+  checkAudience(payload, expectations)
+  return mint(payload)
+}
+
+function fail(reason: IdTokenCheck, message: string, cause?: unknown): never {
+  throw idTokenInvalid(reason, message, cause)
+}
+
+async function verifySignature(token: string, { algorithms, resolveKey }: SignatureExpectations) {
+  if (typeof token !== 'string' || token.split('.').length !== 3) fail('malformed', 'ID token is not a compact JWS')
+  let header: ReturnType<typeof decodeProtectedHeader>
+  try {
+    header = decodeProtectedHeader(token)
+  } catch (error) {
+    fail('malformed', 'ID token header is not valid', safeCause(error))
+  }
+  // No JWS extension is understood here, so any "crit" is refused (RFC 7515 section 4.1.11).
+  if ('crit' in header) fail('crit', 'ID token header has a "crit" parameter')
+  const { alg, kid } = header
+  if (typeof alg !== 'string' || !algorithms.includes(alg)) fail('alg', 'ID token "alg" is not an asymmetric algorithm the provider advertises')
+  if (kid !== undefined && typeof kid !== 'string') fail('kid', 'ID token "kid" is not a string')
+  // Only the provider's JWKS supplies keys: "jku", "jwk", "x5u" and "x5c" are never read.
+  const key = await resolveKey(kid === undefined ? { alg } : { alg, kid })
+  try {
+    // jose imports the JWK once per key object and algorithm, and checks its use, alg and key_ops again.
+    await compactVerify(token, key, { algorithms: [alg] })
+  } catch (error) {
+    if (error instanceof errors.JWSSignatureVerificationFailed) fail('signature', 'ID token signature is not valid')
+    if (error instanceof errors.JWSInvalid) fail('malformed', 'ID token is not a valid JWS', safeCause(error))
+    throw new OidcError('jwks_error', 'the provider key could not be used', { cause: safeCause(error) })
+  }
+  let payload: Record<string, unknown>
+  try {
+    payload = decodeJwt(token)
+  } catch (error) {
+    fail('malformed', 'ID token payload is not a JSON object', safeCause(error))
+  }
+  return { payload, alg }
+}
+
+function checkAudience(payload: Record<string, unknown>, { issuer, clientId }: AudienceExpectations) {
+  if (payload.iss !== issuer) fail('iss', 'unexpected "iss" claim value')
+  const { aud, azp } = payload
+  const audiences = typeof aud === 'string' ? [aud] : aud
+  if (!Array.isArray(audiences) || !audiences.every((value) => typeof value === 'string') || !audiences.includes(clientId)) {
+    fail('aud', '"aud" claim does not contain the client id')
+  }
+  if (audiences.length > 1 && azp === undefined) fail('azp', '"azp" claim is required with several audiences')
+  if (azp !== undefined && azp !== clientId) fail('azp', 'unexpected "azp" claim value')
+}
+
+function isNumber(value: unknown): value is number {
+  return typeof value === 'number' && Number.isFinite(value)
+}
+
+async function checkClaims(payload: Record<string, unknown>, alg: string, expected: ClaimExpectations) {
+  const { now, tolerance } = expected
+  const { exp, iat, nbf, sub, nonce, auth_time, at_hash } = payload
+  if (!isNumber(exp)) fail('exp', '"exp" claim is missing or not a number')
+  if (now >= exp + tolerance) fail('exp', '"exp" claim timestamp check failed')
+  if (!isNumber(iat)) fail('iat', '"iat" claim is missing or not a number')
+  if (iat > now + tolerance) fail('iat', '"iat" claim is in the future')
+  if (nbf !== undefined && !isNumber(nbf)) fail('nbf', '"nbf" claim is not a number')
+  if (nbf !== undefined && nbf > now + tolerance) fail('nbf', '"nbf" claim timestamp check failed')
+  if (typeof sub !== 'string' || sub === '') fail('sub', '"sub" claim is missing or not a string')
+  if (expected.nonce !== undefined && nonce !== expected.nonce) fail('nonce', 'unexpected "nonce" claim value')
+  if (auth_time !== undefined && !isNumber(auth_time)) fail('auth_time', '"auth_time" claim is not a number')
+  if (expected.maxAge !== undefined) {
+    if (auth_time === undefined) fail('auth_time', '"auth_time" claim is required with max_age')
+    if (now > auth_time + expected.maxAge + tolerance) fail('auth_time', 'too much time has passed since "auth_time"')
+  }
+  if (at_hash !== undefined && (typeof at_hash !== 'string' || at_hash !== (await calculateAtHash(expected.accessToken, alg)))) {
+    fail('at_hash', '"at_hash" claim does not match the access token')
+  }
+}
+
+/** Left half of the access token's hash with the ID token's hash function, base64url (Core 3.1.3.6). */
+export async function calculateAtHash(accessToken: string, alg: string): Promise<string> {
+  const bits = alg.startsWith('Ed') ? '512' : alg.slice(-3)
+  const digest = new Uint8Array(await crypto.subtle.digest(`SHA-${bits}`, new TextEncoder().encode(accessToken)))
+  return base64url.encode(digest.slice(0, digest.length / 2))
+}
+
+function deepFreeze<T>(value: T): T {
+  if (typeof value === 'object' && value !== null && !Object.isFrozen(value)) {
+    Object.freeze(value)
+    for (const child of Object.values(value)) deepFreeze(child)
+  }
+  return value
+}
+
+function mint(payload: Record<string, unknown>): Readonly<IdTokenClaims> {
+  const claims = deepFreeze(structuredClone(payload)) as IdTokenClaims
+  validated.add(claims)
+  return claims
+}

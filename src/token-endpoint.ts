@@ -1,0 +1,74 @@
+import { OidcError } from './errors.js'
+import { fetchJson } from './http.js'
+
+/** The fields of a token response we use, each type-checked. */
+export interface TokenResponse {
+  access_token: string
+  token_type: string
+  id_token?: string
+  refresh_token?: string
+  expires_in?: number
+  scope?: string
+}
+
+function tokenError(message: string, options?: { error?: string; errorDescription?: string }) {
+  return new OidcError('token_error', message, options)
+}
+
+/**
+ * Checks a token response (RFC 6749 section 5.1): `access_token`, a Bearer or DPoP
+ * `token_type`, and an `id_token` when `requireIdToken`. Returns a copy of the known fields.
+ */
+export function validateTokenResponse(body: unknown, { requireIdToken }: { requireIdToken: boolean }): TokenResponse {
+  if (typeof body !== 'object' || body === null || Array.isArray(body)) throw tokenError('token response is not a JSON object')
+  const { access_token, token_type, id_token, refresh_token, expires_in, scope } = body as Record<string, unknown>
+  if (typeof access_token !== 'string' || access_token === '') throw tokenError('token response has no "access_token"')
+  if (typeof token_type !== 'string' || !/^(bearer|dpop)$/i.test(token_type)) {
+    throw tokenError('token response "token_type" is not Bearer or DPoP')
+  }
+  const response: TokenResponse = { access_token, token_type }
+  if (id_token !== undefined || requireIdToken) {
+    if (typeof id_token !== 'string' || id_token === '') throw tokenError('token response has no "id_token"')
+    response.id_token = id_token
+  }
+  if (refresh_token !== undefined) {
+    if (typeof refresh_token !== 'string' || refresh_token === '') throw tokenError('token response "refresh_token" is not a string')
+    response.refresh_token = refresh_token
+  }
+  if (expires_in !== undefined) {
+    if (typeof expires_in !== 'number' || !Number.isFinite(expires_in) || expires_in < 0) {
+      throw tokenError('token response "expires_in" is not a number')
+    }
+    response.expires_in = expires_in
+  }
+  if (scope !== undefined) {
+    if (typeof scope !== 'string') throw tokenError('token response "scope" is not a string')
+    response.scope = scope
+  }
+  return response
+}
+
+/**
+ * POSTs a grant to the token endpoint as a plain form (no extra header, so no CORS
+ * preflight) and validates the answer. A provider error keeps only its `error` and
+ * `error_description`.
+ */
+export async function fetchToken(
+  fetchFn: typeof fetch,
+  tokenEndpoint: string,
+  grant: Record<string, string>,
+  { requireIdToken }: { requireIdToken: boolean },
+): Promise<TokenResponse> {
+  const { ok, status, body } = await fetchJson(fetchFn, tokenEndpoint, 'token_error', {
+    method: 'POST',
+    body: new URLSearchParams(grant),
+  })
+  if (!ok) {
+    const { error, error_description } = (body ?? {}) as Record<string, unknown>
+    const details: { error?: string; errorDescription?: string } = {}
+    if (typeof error === 'string') details.error = error
+    if (typeof error_description === 'string') details.errorDescription = error_description
+    throw tokenError(`token endpoint answered HTTP ${status}${details.error ? ` (${details.error})` : ''}`, details)
+  }
+  return validateTokenResponse(body, { requireIdToken })
+}
