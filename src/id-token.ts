@@ -1,6 +1,7 @@
 import { base64url, compactVerify, decodeJwt, decodeProtectedHeader, errors } from 'jose'
 import type { JWK } from 'jose'
 import { OidcError, idTokenInvalid, safeCause, type IdTokenCheck } from './errors.js'
+import { allowedAlgorithms } from './jwks.js'
 
 /** The payload of an ID token that passed validation. */
 export interface IdTokenClaims {
@@ -116,7 +117,8 @@ async function verifySignature(token: string, { algorithms, resolveKey }: Signat
   // No JWS extension is understood here, so any "crit" is refused (RFC 7515 section 4.1.11).
   if ('crit' in header) fail('crit', 'ID token header has a "crit" parameter')
   const { alg, kid } = header
-  if (typeof alg !== 'string' || !algorithms.includes(alg)) fail('alg', 'ID token "alg" is not an asymmetric algorithm the provider advertises')
+  // Filtered again here, so that no allow-list can ever let `none` or an HMAC algorithm through.
+  if (typeof alg !== 'string' || !allowedAlgorithms(algorithms).includes(alg)) fail('alg', 'ID token "alg" is not an asymmetric algorithm the provider advertises')
   if (kid !== undefined && typeof kid !== 'string') fail('kid', 'ID token "kid" is not a string')
   // Only the provider's JWKS supplies keys: "jku", "jwk", "x5u" and "x5c" are never read.
   const key = await resolveKey(kid === undefined ? { alg } : { alg, kid })

@@ -73,7 +73,7 @@ export function createProvider({ config, vault, now }: ProviderOptions) {
 
   async function keys(): Promise<Cached<JWK[]>> {
     if (isFresh(jwksCache)) return jwksCache
-    return (jwksCache = await readCache('jwks', validateJwks)) ?? fetchKeys()
+    return (jwksCache = await readCache('jwks', (keys) => validateJwks({ keys }))) ?? fetchKeys()
   }
 
   const resolveKey: KeyResolver = async (header) => {

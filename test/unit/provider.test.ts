@@ -1,0 +1,85 @@
+import assert from 'node:assert/strict'
+import { before, describe, test } from 'node:test'
+import { validateConfig } from '../../src/config.js'
+import { createProvider } from '../../src/provider.js'
+import { createMemoryVault, type Vault } from '../../src/vault.js'
+import { makeKey, rejectsWith, type TestKey } from './helpers.js'
+
+const issuer = 'https://id.example.com'
+const discovery = { issuer, authorization_endpoint: `${issuer}/auth`, token_endpoint: `${issuer}/token`, jwks_uri: `${issuer}/jwks` }
+
+let keyA: TestKey
+let keyB: TestKey
+before(async () => {
+  keyA = await makeKey('RS256', 'a')
+  keyB = await makeKey('RS256', 'b')
+})
+
+/** A provider over an injected fetch that serves the given documents and counts requests. */
+function setup(documents: { discovery?: unknown; jwks?: () => unknown } = {}, vault: Vault = createMemoryVault()) {
+  const requests: string[] = []
+  let time = 1_800_000_000
+  const fetchFn = (async (url: string) => {
+    const path = new URL(url).pathname
+    requests.push(path)
+    const body = path === '/jwks' ? (documents.jwks ?? (() => ({ keys: [keyA.jwk] })))() : (documents.discovery ?? discovery)
+    return new Response(JSON.stringify(body))
+  }) as typeof fetch
+  const config = validateConfig({ issuer, clientId: 'spa', redirectUri: 'https://app.example.com/cb', fetch: fetchFn })
+  const provider = createProvider({ config, vault: () => vault, now: () => time })
+  return { provider, requests, vault, advance: (seconds: number) => (time += seconds) }
+}
+
+describe('provider metadata and keys', () => {
+  test('discovery is fetched once and cached for an hour', async () => {
+    const { provider, requests, advance } = setup()
+    await provider.metadata()
+    advance(3599)
+    await provider.metadata()
+    assert.deepEqual(requests, ['/.well-known/openid-configuration'])
+    advance(1)
+    await provider.metadata()
+    assert.equal(requests.length, 2)
+  })
+  test('a second client over the same vault reads the cache, with no request', async () => {
+    const first = setup()
+    await first.provider.resolveKey({ alg: 'RS256', kid: 'a' })
+    const second = setup({}, first.vault)
+    assert.equal((await second.provider.resolveKey({ alg: 'RS256', kid: 'a' })).kid, 'a')
+    assert.deepEqual(second.requests, [])
+  })
+  test('a cached record of the wrong shape is refetched', async () => {
+    const vault = createMemoryVault()
+    await vault.set('discovery', { fetchedAt: 'yesterday', value: discovery })
+    await vault.set('jwks', { fetchedAt: 1_800_000_000, value: 'junk' })
+    const { provider, requests } = setup({}, vault)
+    await provider.resolveKey({ alg: 'RS256', kid: 'a' })
+    assert.deepEqual(requests, ['/.well-known/openid-configuration', '/jwks'])
+  })
+  test('an unknown kid refetches the JWKS, at most once per 30 s', async () => {
+    let rotated = false
+    const { provider, requests, advance } = setup({ jwks: () => ({ keys: rotated ? [keyA.jwk, keyB.jwk] : [keyA.jwk] }) })
+    await provider.resolveKey({ alg: 'RS256', kid: 'a' })
+    rotated = true
+    advance(29)
+    await rejectsWith(provider.resolveKey({ alg: 'RS256', kid: 'b' }), 'id_token_invalid', 'kid')
+    assert.equal(requests.filter((path) => path === '/jwks').length, 1)
+    advance(1)
+    assert.equal((await provider.resolveKey({ alg: 'RS256', kid: 'b' })).kid, 'b')
+    assert.equal(requests.filter((path) => path === '/jwks').length, 2)
+    await rejectsWith(provider.resolveKey({ alg: 'RS256', kid: 'c' }), 'id_token_invalid', 'kid')
+    assert.equal(requests.filter((path) => path === '/jwks').length, 2)
+  })
+  test('a bad discovery document is discovery_error', async () => {
+    await rejectsWith(setup({ discovery: { ...discovery, issuer: 'https://evil.example.com' } }).provider.metadata(), 'discovery_error')
+  })
+  test('a bad JWKS is jwks_error', async () => {
+    await rejectsWith(setup({ jwks: () => ({ keys: {} }) }).provider.resolveKey({ alg: 'RS256' }), 'jwks_error')
+  })
+  test('static metadata skips discovery', async () => {
+    const { requests } = setup()
+    const config = validateConfig({ issuer, clientId: 'spa', redirectUri: 'https://app.example.com/cb', metadata: discovery })
+    assert.equal((await createProvider({ config, vault: createMemoryVault, now: Date.now }).metadata()).issuer, issuer)
+    assert.deepEqual(requests, [])
+  })
+})
