@@ -1,0 +1,80 @@
+// Helpers for driving the test app pages (pages/harness.js) in real Chromium.
+import type { BrowserContext, Page } from 'playwright-core'
+import { signInAtProvider } from '../support/browser.js'
+
+export interface HarnessResult {
+  ok: boolean
+  code?: string
+  reason?: string | null
+  returnTo?: string | null
+  isOidcError?: boolean
+  state?: { status: string; claims?: Record<string, unknown>; expiresAt?: number; error?: unknown }
+}
+
+declare global {
+  interface Window {
+    __testConfig: Record<string, unknown>
+    ready: Promise<HarnessResult>
+    client: any
+    lib: any
+    makeClient: (options: Record<string, unknown>) => any
+    events: { type: string; status: string | null; code: string | null }[]
+  }
+}
+
+export async function newApp(context: BrowserContext, url: string, client?: Record<string, unknown>): Promise<Page> {
+  const page = await context.newPage()
+  if (client) await page.addInitScript((options) => (window.__testConfig = { ...window.__testConfig, client: options }), client)
+  await page.goto(url)
+  return page
+}
+
+export const ready = (page: Page) => page.evaluate(() => window.ready)
+
+/** Clicks "log in" in the app, signs in at the provider and waits for the app to finish the callback. */
+export async function logIn(page: Page, { login = 'alice', ...options }: { login?: string; returnTo?: string; prompt?: string } = {}) {
+  await Promise.all([page.waitForNavigation(), page.evaluate((options) => void window.client.login(options), options)])
+  await signInAtProvider(page, login)
+  return ready(page)
+}
+
+/** Every key of oidc-browser's IndexedDB store, read in the page. */
+export function storedKeys(page: Page): Promise<string[]> {
+  return page.evaluate(
+    () =>
+      new Promise((resolve, reject) => {
+        const open = indexedDB.open('oidc-browser')
+        open.onupgradeneeded = () => open.result.createObjectStore('kv')
+        open.onerror = () => reject(open.error)
+        open.onsuccess = () => {
+          const request = open.result.transaction('kv').objectStore('kv').getAllKeys()
+          request.onsuccess = () => {
+            open.result.close()
+            resolve(request.result.map(String))
+          }
+        }
+      }),
+  )
+}
+
+/** Rewrites one record of oidc-browser's IndexedDB store in the page. */
+export function editRecord(page: Page, key: string, edit: string): Promise<void> {
+  return page.evaluate(
+    ({ key, edit }) =>
+      new Promise<void>((resolve, reject) => {
+        const open = indexedDB.open('oidc-browser')
+        open.onerror = () => reject(open.error)
+        open.onsuccess = () => {
+          const store = open.result.transaction('kv', 'readwrite').objectStore('kv')
+          const get = store.get(key)
+          get.onsuccess = () => {
+            store.put(new Function('record', edit)(get.result), key).onsuccess = () => {
+              open.result.close()
+              resolve()
+            }
+          }
+        }
+      }),
+    { key, edit },
+  )
+}

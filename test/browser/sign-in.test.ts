@@ -1,0 +1,275 @@
+import assert from 'node:assert/strict'
+import { after, before, describe, test } from 'node:test'
+import type { Browser, BrowserContext } from 'playwright-core'
+import { launchBrowser, newLoopbackContext } from '../support/browser.js'
+import { startProvider, type TestProvider } from '../support/provider.js'
+import { startStaticServer, type StaticServer } from '../support/static-server.js'
+import { editRecord, logIn, newApp, ready, storedKeys } from './app.js'
+
+const mounts = { '/pages/': 'test/browser/pages', '/dist/': 'dist', '/node_modules/': 'node_modules' }
+// The requests the library itself makes; the rest are the browser's navigations through the login pages.
+const libraryRequests = (requests: string[]) =>
+  requests.filter((request) => /\/(\.well-known\/openid-configuration|jwks|token)$/.test(request))
+
+let browser: Browser
+let app: StaticServer
+let op: TestProvider
+let iife: string
+let esm: string
+
+async function newContext(provider: TestProvider = op): Promise<BrowserContext> {
+  const context = await newLoopbackContext(browser)
+  await context.addInitScript((issuer) => (window.__testConfig = { issuer }), provider.issuer)
+  return context
+}
+
+before(async () => {
+  browser = await launchBrowser()
+  app = await startStaticServer(mounts)
+  iife = `${app.origin}/pages/iife.html`
+  esm = `${app.origin}/pages/esm.html`
+  op = await startProvider({ redirectUris: [iife, esm] })
+})
+
+after(async () => {
+  await browser?.close()
+  await app?.close()
+  await op?.close()
+})
+
+describe('sign-in through a real provider (script-tag build)', { timeout: 60_000 }, () => {
+  let context: BrowserContext
+  before(async () => {
+    context = await newContext()
+  })
+  after(() => context.close())
+
+  test('full login through the login and consent pages; validated claims, no token in the state', async () => {
+    const page = await newApp(context, iife)
+    assert.equal((await ready(page)).state?.status, 'signedOut')
+    let callbackUrl = ''
+    page.on('request', (request) => {
+      if (request.isNavigationRequest() && request.url().startsWith(iife) && request.url().includes('code=')) callbackUrl = request.url()
+    })
+    op.requests.length = 0
+    const result = await logIn(page, { returnTo: '/inbox' })
+    assert.equal(result.ok, true, JSON.stringify(result))
+    assert.equal(result.returnTo, '/inbox')
+    const state = await page.evaluate(() => window.client.getState())
+    assert.equal(state.status, 'signedIn')
+    assert.equal(state.claims.sub, 'alice')
+    assert.equal(state.claims.iss, op.issuer)
+    assert.equal(typeof state.expiresAt, 'number')
+    const token = await page.evaluate(() => window.client.getAccessToken())
+    assert.ok(token.length > 10)
+    assert.ok(!JSON.stringify(state).includes(token), 'no access token in the state')
+    assert.deepEqual(libraryRequests(op.requests).sort(), ['GET /.well-known/openid-configuration', 'GET /jwks', 'POST /token'])
+    assert.ok(!page.url().includes('code=') && !page.url().includes('state='), 'callback parameters removed')
+    assert.deepEqual(
+      (await page.evaluate(() => window.events)).map((event) => event.type),
+      ['signedin', 'change'],
+    )
+    assert.ok(callbackUrl.includes('state='), 'the callback URL was seen')
+
+    // A callback URL works once: replaying it in another tab is refused.
+    const replay = await newApp(context, callbackUrl)
+    const replayed = await ready(replay)
+    assert.equal(replayed.code, 'invalid_callback')
+    assert.equal(replayed.isOidcError, true)
+    assert.equal(await replay.evaluate(() => window.client.getState().error.code), 'invalid_callback')
+    await replay.close()
+
+    // Reload restores the session from IndexedDB with zero requests to the provider.
+    op.requests.length = 0
+    await page.reload()
+    const restored = await ready(page)
+    assert.equal(restored.state?.status, 'signedIn')
+    assert.equal(restored.state?.claims?.sub, 'alice')
+    assert.deepEqual(op.requests, [], 'reload made no request to the provider')
+    assert.ok((await page.evaluate(() => window.events)).some((event) => event.type === 'signedin'), 'restore fires signedin')
+
+    // A second login with discovery and JWKS cached costs one library request: the token request.
+    await page.evaluate(() => window.client.logout({ localOnly: true }))
+    const fetches: string[] = []
+    page.on('request', (request) => {
+      if (['fetch', 'xhr'].includes(request.resourceType()) && request.url().startsWith(op.issuer)) fetches.push(request.url())
+    })
+    op.requests.length = 0
+    assert.equal((await logIn(page)).ok, true)
+    assert.deepEqual(libraryRequests(op.requests), ['POST /token'])
+    assert.deepEqual(fetches, [`${op.issuer}/token`])
+    await page.close()
+  })
+
+  test('a tampered IndexedDB record gives signedOut and is deleted', async () => {
+    const page = await newApp(context, iife)
+    await ready(page)
+    if ((await page.evaluate(() => window.client.getState().status)) !== 'signedIn') assert.equal((await logIn(page)).ok, true)
+    const key = `${op.issuer}|spa|session`
+    assert.ok((await storedKeys(page)).includes(key))
+    // Swap the ID token's payload for one naming another user, keeping the signature.
+    await editRecord(
+      page,
+      key,
+      `const [h, p, s] = record.idToken.split('.')
+       const claims = JSON.parse(atob(p.replace(/-/g, '+').replace(/_/g, '/')))
+       claims.sub = 'mallory'
+       const forged = btoa(JSON.stringify(claims)).replace(/\\+/g, '-').replace(/\\//g, '_').replace(/=+$/, '')
+       return { ...record, idToken: [h, forged, s].join('.') }`,
+    )
+    await page.reload()
+    const result = await ready(page)
+    assert.equal(result.state?.status, 'signedOut')
+    assert.equal(result.state?.error, undefined)
+    assert.ok(!(await storedKeys(page)).includes(key), 'the tampered record is gone')
+    assert.ok(!(await page.evaluate(() => window.events)).some((event) => event.type === 'signedin'))
+    await page.close()
+  })
+
+  test('a record of another shape is discarded', async () => {
+    const page = await newApp(context, iife)
+    await ready(page)
+    const key = `${op.issuer}|spa|session`
+    await editRecord(page, key, `return { v: 0, idToken: 42 }`)
+    await page.reload()
+    assert.equal((await ready(page)).state?.status, 'signedOut')
+    assert.ok(!(await storedKeys(page)).includes(key))
+    await page.close()
+  })
+
+  test('an error at the provider becomes authorization_error, and the transaction is spent', async () => {
+    const page = await newApp(context, iife)
+    await ready(page)
+    const loginUrl = await page.evaluate(() => window.client.createLoginUrl())
+    const state = new URL(loginUrl).searchParams.get('state')
+    // What the provider sends back when the user cancels.
+    await page.goto(`${iife}?error=access_denied&error_description=cancelled&state=${state}&iss=${encodeURIComponent(op.issuer)}`)
+    const result = await ready(page)
+    assert.equal(result.code, 'authorization_error')
+    const error = await page.evaluate(() => {
+      const { error } = window.client.getState()
+      return { code: error.code, error: error.error, description: error.errorDescription }
+    })
+    assert.deepEqual(error, { code: 'authorization_error', error: 'access_denied', description: 'cancelled' })
+    assert.ok(!page.url().includes('error='), 'error parameters removed from the address bar')
+    assert.ok(!(await storedKeys(page)).some((key) => key.includes(`|tx|${state}`)), 'transaction deleted')
+    await page.close()
+  })
+
+  test('an iss parameter of another issuer is issuer_mismatch', async () => {
+    const page = await newApp(context, iife)
+    await ready(page)
+    const state = new URL(await page.evaluate(() => window.client.createLoginUrl())).searchParams.get('state')
+    await page.goto(`${iife}?code=abc&state=${state}&iss=${encodeURIComponent('http://127.0.0.1:1')}`)
+    assert.equal((await ready(page)).code, 'issuer_mismatch')
+    await page.close()
+  })
+
+  test('a listener that throws breaks neither the other listeners nor the flow', async () => {
+    const page = await newApp(context, iife)
+    await ready(page)
+    assert.equal((await logIn(page)).ok, true)
+    const pageErrors: string[] = []
+    page.on('pageerror', (error) => pageErrors.push(error.message))
+    const seen = await page.evaluate(async () => {
+      const seen: string[] = []
+      window.client.subscribe(() => {
+        throw new Error('subscriber bug')
+      })
+      window.client.addEventListener('signedout', () => {
+        throw new Error('listener bug')
+      })
+      window.client.subscribe((state: { status: string }) => seen.push(`subscriber:${state.status}`))
+      window.client.addEventListener('signedout', () => seen.push('listener:signedout'))
+      await window.client.logout({ localOnly: true })
+      return seen
+    })
+    assert.deepEqual(seen, ['subscriber:signedOut', 'listener:signedout'])
+    assert.equal(await page.evaluate(() => window.client.getState().status), 'signedOut')
+    await page.waitForTimeout(50)
+    assert.deepEqual(pageErrors.sort(), ['listener bug', 'subscriber bug'], 'both errors reported, neither swallowed')
+    await page.close()
+  })
+})
+
+describe('persistence', { timeout: 60_000 }, () => {
+  test("persist: 'memory' leaves nothing in IndexedDB, and a reload forgets the session", async () => {
+    const context = await newContext()
+    const page = await newApp(context, iife, { persist: 'memory' })
+    await ready(page)
+    assert.equal((await logIn(page)).ok, true)
+    assert.equal(await page.evaluate(() => window.client.getState().status), 'signedIn')
+    assert.deepEqual(await storedKeys(page), [], 'no record of any kind after the login')
+    await page.reload()
+    assert.equal((await ready(page)).state?.status, 'signedOut')
+    await context.close()
+  })
+
+  test('two clients on one origin never see each other', async () => {
+    const context = await newContext()
+    const first = await newApp(context, iife)
+    await ready(first)
+    assert.equal((await logIn(first, { login: 'alice' })).ok, true)
+    const second = await newApp(context, iife, { clientId: 'spa-2' })
+    assert.equal((await ready(second)).state?.status, 'signedOut')
+    assert.equal((await logIn(second, { login: 'bob', prompt: 'login' })).ok, true)
+    assert.equal(await second.evaluate(() => window.client.getState().claims.sub), 'bob')
+    await first.reload()
+    assert.equal((await ready(first)).state?.claims?.sub, 'alice')
+    await second.evaluate(() => window.client.logout({ localOnly: true }))
+    await first.reload()
+    assert.equal((await ready(first)).state?.claims?.sub, 'alice')
+    await second.reload()
+    assert.equal((await ready(second)).state?.status, 'signedOut')
+    await context.close()
+  })
+})
+
+describe('the ES module build', { timeout: 60_000 }, () => {
+  test('logs in and restores with zero requests', async () => {
+    const context = await newContext()
+    const page = await newApp(context, esm)
+    await ready(page)
+    assert.equal((await logIn(page)).ok, true)
+    assert.equal(await page.evaluate(() => window.client.getState().claims.sub), 'alice')
+    op.requests.length = 0
+    await page.reload()
+    assert.equal((await ready(page)).state?.status, 'signedIn')
+    assert.deepEqual(op.requests, [])
+    assert.deepEqual(
+      await page.evaluate(() => Object.keys(window.lib).sort()),
+      await page.evaluate(async () => Object.keys((await import('/dist/index.js' as string)) as object).sort()),
+    )
+    await context.close()
+  })
+})
+
+describe('provider keys of each algorithm family', { timeout: 90_000 }, () => {
+  for (const alg of ['ES256', 'PS256', 'EdDSA']) {
+    test(`${alg} ID tokens are verified end to end`, async () => {
+      const provider = await startProvider({ alg, redirectUris: [iife] })
+      const context = await newContext(provider)
+      try {
+        const page = await newApp(context, iife)
+        await ready(page)
+        const result = await logIn(page)
+        assert.equal(result.ok, true, JSON.stringify(result))
+        const header = await page.evaluate(async () => {
+          const { idToken } = await new Promise<any>((resolve) => {
+            const open = indexedDB.open('oidc-browser')
+            open.onsuccess = () => {
+              const store = open.result.transaction('kv').objectStore('kv')
+              const all = store.getAll()
+              all.onsuccess = () => resolve(all.result.find((record: any) => record?.idToken))
+            }
+          })
+          return JSON.parse(atob(idToken.split('.')[0].replace(/-/g, '+').replace(/_/g, '/')))
+        })
+        assert.equal(header.alg, alg)
+      } finally {
+        await context.close()
+        await provider.close()
+      }
+    })
+  }
+})

@@ -1,0 +1,55 @@
+// Real Chromium through playwright-core: Debian's /usr/bin/chromium, or CHROME_PATH.
+import { existsSync } from 'node:fs'
+import { chromium, type Browser, type BrowserContext, type Page } from 'playwright-core'
+
+export const chromeFlags = [
+  '--headless',
+  '--no-sandbox',
+  '--disable-gpu',
+  '--disable-quic',
+  '--no-first-run',
+  '--disable-background-networking',
+  '--disable-component-update',
+  '--disable-sync',
+]
+
+export async function launchBrowser(): Promise<Browser> {
+  const executablePath = process.env.CHROME_PATH ?? '/usr/bin/chromium'
+  if (!existsSync(executablePath)) {
+    throw new Error(
+      `Chromium not found at ${executablePath}. Install it with "apt-get update && apt-get install -y chromium", ` +
+        'or point CHROME_PATH at a Chromium or Chrome binary.',
+    )
+  }
+  return chromium.launch({ executablePath, args: chromeFlags })
+}
+
+/**
+ * A browser context that can reach loopback only: anything else (oidc-provider's login page
+ * imports a web font) is aborted in the browser, so no test reaches outside the machine.
+ */
+export async function newLoopbackContext(browser: Browser): Promise<BrowserContext> {
+  const context = await browser.newContext()
+  await context.route(
+    (url) => !['127.0.0.1', 'localhost', '[::1]'].includes(url.hostname),
+    (route) => route.abort('blockedbyclient'),
+  )
+  return context
+}
+
+/**
+ * Passes oidc-provider's development login and consent pages as a person would, whichever of
+ * them the provider shows (none, with a session and an earlier grant).
+ */
+export async function signInAtProvider(page: Page, login = 'alice') {
+  for (let step = 0; step < 4; step++) {
+    if (await page.$('input[name="login"]')) {
+      await page.fill('input[name="login"]', login)
+      await page.fill('input[name="password"]', 'any password')
+    } else if (!(await page.$('button:has-text("Continue")'))) {
+      return
+    }
+    await Promise.all([page.waitForNavigation(), page.click('button[type="submit"]')])
+  }
+  throw new Error(`still at the provider after four pages: ${page.url()}`)
+}

@@ -1,0 +1,79 @@
+// A real OpenID Provider (oidc-provider) on 127.0.0.1 for the browser tests and the demo.
+import type { AddressInfo } from 'node:net'
+import { exportJWK, generateKeyPair } from 'jose'
+import Provider from 'oidc-provider'
+
+export interface ProviderOptions {
+  /** ID token signing algorithm of the provider's one key. Default RS256. */
+  alg?: string
+  /** Redirect URIs of the public client `spa` (and of `spa-2`, for two clients on one origin). */
+  redirectUris: string[]
+  postLogoutRedirectUris?: string[]
+  /** Access token lifetime, seconds. Default 3600. */
+  accessTokenTtl?: number
+}
+
+export interface TestProvider {
+  issuer: string
+  provider: Provider
+  /** `METHOD /path` of every request the provider received, in order. */
+  requests: string[]
+  close(): Promise<void>
+}
+
+export async function startProvider(options: ProviderOptions): Promise<TestProvider> {
+  const alg = options.alg ?? 'RS256'
+  const { privateKey } = await generateKeyPair(alg === 'PS256' ? 'RS256' : alg, { extractable: true })
+  const key = { ...(await exportJWK(privateKey)), kid: `test-${alg}`, use: 'sig' }
+  const client = (clientId: string) => ({
+    client_id: clientId,
+    token_endpoint_auth_method: 'none',
+    application_type: 'web',
+    redirect_uris: options.redirectUris,
+    post_logout_redirect_uris: options.postLogoutRedirectUris ?? [],
+    grant_types: ['authorization_code', 'refresh_token'],
+    response_types: ['code'],
+    id_token_signed_response_alg: alg,
+  })
+  const origins = new Set(options.redirectUris.map((uri) => new URL(uri).origin))
+  const requests: string[] = []
+  // The issuer needs the port, so the server is bound first and the provider mounted after.
+  const { createServer } = await import('node:http')
+  let handler: ReturnType<Provider['callback']> | undefined
+  const server = createServer((req, res) => handler?.(req, res))
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve))
+  const issuer = `http://127.0.0.1:${(server.address() as AddressInfo).port}`
+  const provider = new Provider(issuer, {
+    clients: [client('spa'), client('spa-2')],
+    jwks: { keys: [key] },
+    cookies: { keys: ['test-cookie-key'] },
+    claims: { openid: ['sub'], email: ['email', 'email_verified'], profile: ['name'] },
+    enabledJWA: { idTokenSigningAlgValues: ['RS256', 'PS256', 'ES256', 'EdDSA', 'Ed25519'] },
+    features: { devInteractions: { enabled: true }, revocation: { enabled: true } },
+    ttl: {
+      AccessToken: options.accessTokenTtl ?? 3600,
+      AuthorizationCode: 60,
+      IdToken: 3600,
+      RefreshToken: 86_400,
+      Interaction: 600,
+      Session: 86_400,
+      Grant: 86_400,
+    },
+    clientBasedCORS: (_ctx, origin) => origins.has(origin),
+    findAccount: (_ctx, sub) => ({
+      accountId: sub,
+      claims: () => ({ sub, email: `${sub}@example.com`, email_verified: true, name: `Test user ${sub}` }),
+    }),
+  })
+  provider.use(async (ctx, next) => {
+    requests.push(`${ctx.method} ${ctx.path}`)
+    await next()
+  })
+  handler = provider.callback()
+  return {
+    issuer,
+    provider,
+    requests,
+    close: () => new Promise((resolve) => server.close(() => resolve())),
+  }
+}
