@@ -10,14 +10,26 @@ export default [
     input: 'src/index.ts',
     external,
     output: { file: 'dist/index.js', format: 'es' },
-    plugins: [typescript({ tsconfig: './tsconfig.json', outDir: 'dist', declaration: true, declarationDir: 'dist' })],
+    plugins: [
+      typescript({
+        tsconfig: './tsconfig.json',
+        outDir: 'dist',
+        declaration: true,
+        declarationDir: 'dist',
+      }),
+    ],
   },
   // The script-tag build: everything bundled and minified under the global OidcBrowser.
   {
     input: 'src/index.ts',
     output: { file: 'dist/oidc-browser.iife.min.js', format: 'iife', name: 'OidcBrowser' },
     plugins: [
-      typescript({ tsconfig: './tsconfig.json', declaration: false, outDir: undefined, noEmitOnError: true }),
+      typescript({
+        tsconfig: './tsconfig.json',
+        declaration: false,
+        outDir: undefined,
+        noEmitOnError: true,
+      }),
       nodeResolve({ browser: true }),
       terser({ ecma: 2022, module: false, compress: { passes: 2 } }),
     ],

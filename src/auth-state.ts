@@ -12,14 +12,16 @@ export type AuthState =
       readonly expiresAt: number
     }
 
-export type AuthEventType = 'signedin' | 'signedout' | 'refreshed' | 'expiring' | 'expired' | 'error' | 'change'
+export type AuthEventType =
+  'signedin' | 'signedout' | 'refreshed' | 'expiring' | 'expired' | 'error' | 'change'
 
 export type AuthListener = (state: AuthState) => void
 
 /** The events one transition causes: the single place they are derived, so a restore looks like a login. */
 function eventsOf(previous: AuthState, next: AuthState): AuthEventType[] {
   const events: AuthEventType[] = []
-  if (next.status === 'signedIn') events.push(previous.status === 'signedIn' ? 'refreshed' : 'signedin')
+  if (next.status === 'signedIn')
+    events.push(previous.status === 'signedIn' ? 'refreshed' : 'signedin')
   if (next.status === 'signedOut' && previous.status === 'signedIn') events.push('signedout')
   if (next.status === 'signedOut' && next.error) events.push('error')
   events.push('change')
@@ -57,7 +59,8 @@ export function createAuthState(dispatch: (type: AuthEventType, state: AuthState
     },
     setSignedIn(claims: Readonly<IdTokenClaims>, expiresAt: number) {
       // Structural guarantee: claims that did not come out of a validator never get in.
-      if (!isValidatedClaims(claims)) throw new TypeError('only validated ID token claims may enter the auth state')
+      if (!isValidatedClaims(claims))
+        throw new TypeError('only validated ID token claims may enter the auth state')
       transition({ status: 'signedIn', claims, expiresAt })
     },
     setSignedOut(error?: OidcError) {

@@ -1,7 +1,15 @@
 import { OidcError } from './errors.js'
 
 // Parameters an authorization response may add to the redirect URI (RFC 6749 4.1.2, RFC 9207, OIDC Session 1.0).
-const responseParameters = ['code', 'state', 'iss', 'error', 'error_description', 'error_uri', 'session_state']
+const responseParameters = [
+  'code',
+  'state',
+  'iss',
+  'error',
+  'error_description',
+  'error_uri',
+  'session_state',
+]
 
 function parseUrl(url: string): URL | undefined {
   try {
@@ -28,14 +36,19 @@ export function isCallbackUrl(url: string, redirectUri: string): boolean {
  * Reads an authorization response (SPEC rule 1): the redirect URI with `state` exactly once,
  * and no response parameter repeated. Returns the response parameters.
  */
-export function readCallbackUrl(url: string, redirectUri: string): { state: string; params: Map<string, string> } {
+export function readCallbackUrl(
+  url: string,
+  redirectUri: string,
+): { state: string; params: Map<string, string> } {
   const parsed = parseUrl(url)
-  if (!parsed || !isRedirectUri(parsed, redirectUri)) throw new OidcError('invalid_callback', 'URL is not the redirect URI')
+  if (!parsed || !isRedirectUri(parsed, redirectUri))
+    throw new OidcError('invalid_callback', 'URL is not the redirect URI')
   const own = new URL(redirectUri).searchParams
   const params = new Map<string, string>()
   for (const [name, value] of parsed.searchParams) {
     if (own.has(name) && own.get(name) === value) continue
-    if (params.has(name)) throw new OidcError('invalid_callback', `authorization response repeats "${name}"`)
+    if (params.has(name))
+      throw new OidcError('invalid_callback', `authorization response repeats "${name}"`)
     params.set(name, value)
   }
   const state = params.get('state')

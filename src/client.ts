@@ -1,4 +1,10 @@
-import { createAuthState, type AuthEventType, type AuthListener, type AuthState, type AuthStore } from './auth-state.js'
+import {
+  createAuthState,
+  type AuthEventType,
+  type AuthListener,
+  type AuthState,
+  type AuthStore,
+} from './auth-state.js'
 import { isCallbackUrl, readCallbackUrl, stripCallbackParameters } from './callback.js'
 import { validateConfig, type OidcClientOptions, type ResolvedConfig } from './config.js'
 import { OidcError, isOidcError, safeCause } from './errors.js'
@@ -54,9 +60,14 @@ export class OidcClient extends EventTarget {
     const { issuer, clientId, persist } = this.#config
     this.#transactions = createIdbVault(`${issuer}|${clientId}|`)
     this.#vault = persist === 'memory' ? createMemoryVault() : this.#transactions
-    this.#provider = createProvider({ config: this.#config, vault: () => this.#vault, now: epochSeconds })
+    this.#provider = createProvider({
+      config: this.#config,
+      vault: () => this.#vault,
+      now: epochSeconds,
+    })
     this.#store = createAuthState((type: AuthEventType, state: AuthState) => {
-      const detail = type === 'error' && state.status === 'signedOut' && state.error ? state.error : state
+      const detail =
+        type === 'error' && state.status === 'signedOut' && state.error ? state.error : state
       this.dispatchEvent(new CustomEvent(type, { detail }))
     })
   }
@@ -94,15 +105,24 @@ export class OidcClient extends EventTarget {
     }
     try {
       const { issuer, clientId } = this.#config
-      const claims = await validateStoredIdToken(session.idToken, { issuer, clientId, ...(await this.#signatureExpectations()) })
+      const claims = await validateStoredIdToken(session.idToken, {
+        issuer,
+        clientId,
+        ...(await this.#signatureExpectations()),
+      })
       this.#settleRestore(() => {
         this.#session = session
         this.#store.setSignedIn(claims, session.expiresAt)
       })
     } catch (error) {
       // A record that fails verification is gone for good; one we could not check yet (network) stays.
-      if (isOidcError(error) && error.code === 'id_token_invalid') await this.#vault.del('session').catch(() => {})
-      this.#settleRestore(() => this.#store.setSignedOut(isOidcError(error) && error.code !== 'id_token_invalid' ? error : undefined))
+      if (isOidcError(error) && error.code === 'id_token_invalid')
+        await this.#vault.del('session').catch(() => {})
+      this.#settleRestore(() =>
+        this.#store.setSignedOut(
+          isOidcError(error) && error.code !== 'id_token_invalid' ? error : undefined,
+        ),
+      )
     }
     return this.getState()
   }
@@ -114,13 +134,21 @@ export class OidcClient extends EventTarget {
 
   async #signatureExpectations() {
     const metadata = await this.#provider.metadata()
-    return { algorithms: allowedAlgorithms(metadata.id_token_signing_alg_values_supported), resolveKey: this.#provider.resolveKey }
+    return {
+      algorithms: allowedAlgorithms(metadata.id_token_signing_alg_values_supported),
+      resolveKey: this.#provider.resolveKey,
+    }
   }
 
   /** The authorization request URL for a login; stores the login transaction. */
   async createLoginUrl(options?: LoginOptions): Promise<string> {
     const { authorization_endpoint } = await this.#provider.metadata()
-    const { url, state, transaction } = await createAuthorizationRequest(this.#config, authorization_endpoint, options, epochSeconds())
+    const { url, state, transaction } = await createAuthorizationRequest(
+      this.#config,
+      authorization_endpoint,
+      options,
+      epochSeconds(),
+    )
     await this.#transactions.set(`tx|${state}`, transaction)
     return url
   }
@@ -148,7 +176,11 @@ export class OidcClient extends EventTarget {
     try {
       return await this.#completeLogin(url)
     } catch (caught) {
-      const error = isOidcError(caught) ? caught : new OidcError('invalid_callback', 'callback could not be completed', { cause: safeCause(caught) })
+      const error = isOidcError(caught)
+        ? caught
+        : new OidcError('invalid_callback', 'callback could not be completed', {
+            cause: safeCause(caught),
+          })
       this.#store.setSignedOut(error)
       throw error
     }
@@ -158,11 +190,20 @@ export class OidcClient extends EventTarget {
     const { issuer, clientId, redirectUri, clockTolerance } = this.#config
     const { state, params } = readCallbackUrl(url, redirectUri)
     // Taken (read and deleted) at once, whatever follows: a callback URL works once.
-    const transaction = toLoginTransaction(await this.#transactions.take(`tx|${state}`), epochSeconds())
+    const transaction = toLoginTransaction(
+      await this.#transactions.take(`tx|${state}`),
+      epochSeconds(),
+    )
     if (!transaction) throw new OidcError('invalid_callback', 'no pending login has this "state"')
     const metadata = await this.#provider.metadata()
-    if ((metadata.authorization_response_iss_parameter_supported || params.has('iss')) && params.get('iss') !== issuer) {
-      throw new OidcError('issuer_mismatch', 'authorization response "iss" is not the issuer (RFC 9207)')
+    if (
+      (metadata.authorization_response_iss_parameter_supported || params.has('iss')) &&
+      params.get('iss') !== issuer
+    ) {
+      throw new OidcError(
+        'issuer_mismatch',
+        'authorization response "iss" is not the issuer (RFC 9207)',
+      )
     }
     const providerError = params.get('error')
     if (providerError !== undefined) {
@@ -177,7 +218,13 @@ export class OidcClient extends EventTarget {
     const tokens = await fetchToken(
       this.#config.fetch,
       metadata.token_endpoint,
-      { grant_type: 'authorization_code', code, redirect_uri: redirectUri, client_id: clientId, code_verifier: transaction.codeVerifier },
+      {
+        grant_type: 'authorization_code',
+        code,
+        redirect_uri: redirectUri,
+        client_id: clientId,
+        code_verifier: transaction.codeVerifier,
+      },
       { requireIdToken: true },
     )
     const idToken = tokens.id_token as string
@@ -204,14 +251,17 @@ export class OidcClient extends EventTarget {
     await this.#vault.set('session', session)
     this.#session = session
     this.#store.setSignedIn(claims, session.expiresAt)
-    return transaction.returnTo === undefined ? { claims } : { claims, returnTo: transaction.returnTo }
+    return transaction.returnTo === undefined
+      ? { claims }
+      : { claims, returnTo: transaction.returnTo }
   }
 
   /** A valid access token, or `OidcError('login_required')`. */
   async getAccessToken(): Promise<string> {
     if (this.getState().status === 'initializing') await this.init()
     const session = this.#session
-    if (session && session.expiresAt - epochSeconds() > expiryMarginSeconds) return session.accessToken
+    if (session && session.expiresAt - epochSeconds() > expiryMarginSeconds)
+      return session.accessToken
     throw new OidcError('login_required', 'no valid access token is held')
   }
 
@@ -232,11 +282,16 @@ export class OidcClient extends EventTarget {
     const url = new URL(end_session_endpoint)
     url.searchParams.set('client_id', this.#config.clientId)
     if (session) url.searchParams.set('id_token_hint', session.idToken)
-    const postLogoutRedirectUri = options.postLogoutRedirectUri ?? this.#config.postLogoutRedirectUri
-    if (options.postLogoutRedirectUri !== undefined && !parseSecureUrl(options.postLogoutRedirectUri)) {
+    const postLogoutRedirectUri =
+      options.postLogoutRedirectUri ?? this.#config.postLogoutRedirectUri
+    if (
+      options.postLogoutRedirectUri !== undefined &&
+      !parseSecureUrl(options.postLogoutRedirectUri)
+    ) {
       throw new OidcError('invalid_config', '"postLogoutRedirectUri" must be an absolute https URL')
     }
-    if (postLogoutRedirectUri) url.searchParams.set('post_logout_redirect_uri', postLogoutRedirectUri)
+    if (postLogoutRedirectUri)
+      url.searchParams.set('post_logout_redirect_uri', postLogoutRedirectUri)
     location.assign(url.href)
   }
 }

@@ -47,7 +47,10 @@ function isNonNegativeInteger(value: unknown): value is number {
 
 function requireSecureUrl(options: Record<string, unknown>, name: string): string {
   const url = parseSecureUrl(options[name])
-  if (!url) throw invalid(`"${name}" must be an absolute https URL (http only on localhost, 127.0.0.1 or [::1])`)
+  if (!url)
+    throw invalid(
+      `"${name}" must be an absolute https URL (http only on localhost, 127.0.0.1 or [::1])`,
+    )
   if (url.hash) throw invalid(`"${name}" must not have a fragment`)
   return options[name] as string
 }
@@ -58,7 +61,8 @@ export function validateConfig(input: OidcClientOptions): ResolvedConfig {
   const options = input as unknown as Record<string, unknown>
   const issuer = requireSecureUrl(options, 'issuer')
   if (new URL(issuer).search) throw invalid('"issuer" must not have a query')
-  if (typeof options.clientId !== 'string' || options.clientId === '') throw invalid('"clientId" must be a non-empty string')
+  if (typeof options.clientId !== 'string' || options.clientId === '')
+    throw invalid('"clientId" must be a non-empty string')
   const redirectUri = requireSecureUrl(options, 'redirectUri')
   const config: ResolvedConfig = {
     issuer,
@@ -73,16 +77,21 @@ export function validateConfig(input: OidcClientOptions): ResolvedConfig {
     config.postLogoutRedirectUri = requireSecureUrl(options, 'postLogoutRedirectUri')
   }
   if (options.clockToleranceSeconds !== undefined) {
-    if (!isNonNegativeInteger(options.clockToleranceSeconds) || options.clockToleranceSeconds > 600) {
+    if (
+      !isNonNegativeInteger(options.clockToleranceSeconds) ||
+      options.clockToleranceSeconds > 600
+    ) {
       throw invalid('"clockToleranceSeconds" must be a whole number of seconds from 0 to 600')
     }
     config.clockTolerance = options.clockToleranceSeconds
   }
   if (options.maxAge !== undefined) {
-    if (!isNonNegativeInteger(options.maxAge)) throw invalid('"maxAge" must be a whole number of seconds')
+    if (!isNonNegativeInteger(options.maxAge))
+      throw invalid('"maxAge" must be a whole number of seconds')
     config.maxAge = options.maxAge
   }
-  if (options.metadata !== undefined) config.metadata = validateMetadata(options.metadata, issuer, 'invalid_config')
+  if (options.metadata !== undefined)
+    config.metadata = validateMetadata(options.metadata, issuer, 'invalid_config')
   if (options.persist !== undefined) {
     if (options.persist !== 'indexeddb' && options.persist !== 'memory') {
       throw invalid('"persist" must be "indexeddb" or "memory"')

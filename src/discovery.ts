@@ -30,28 +30,35 @@ export function validateMetadata(
     throw fail('provider metadata is not a JSON object')
   }
   const doc = value as Record<string, unknown>
-  if (doc.issuer !== issuer) throw fail('"issuer" of the provider metadata is not the configured issuer')
+  if (doc.issuer !== issuer)
+    throw fail('"issuer" of the provider metadata is not the configured issuer')
   const metadata: Record<string, unknown> = { issuer }
   for (const name of requiredEndpoints) {
-    if (!parseSecureUrl(doc[name])) throw fail(`"${name}" of the provider metadata is not an absolute https URL`)
+    if (!parseSecureUrl(doc[name]))
+      throw fail(`"${name}" of the provider metadata is not an absolute https URL`)
     metadata[name] = doc[name]
   }
   for (const name of optionalEndpoints) {
     if (doc[name] === undefined) continue
-    if (!parseSecureUrl(doc[name])) throw fail(`"${name}" of the provider metadata is not an absolute https URL`)
+    if (!parseSecureUrl(doc[name]))
+      throw fail(`"${name}" of the provider metadata is not an absolute https URL`)
     metadata[name] = doc[name]
   }
   const algs = doc.id_token_signing_alg_values_supported
   if (algs !== undefined) {
     if (!Array.isArray(algs) || !algs.every((alg) => typeof alg === 'string')) {
-      throw fail('"id_token_signing_alg_values_supported" of the provider metadata is not an array of strings')
+      throw fail(
+        '"id_token_signing_alg_values_supported" of the provider metadata is not an array of strings',
+      )
     }
     metadata.id_token_signing_alg_values_supported = [...algs]
   }
   const issParam = doc.authorization_response_iss_parameter_supported
   if (issParam !== undefined) {
     if (typeof issParam !== 'boolean') {
-      throw fail('"authorization_response_iss_parameter_supported" of the provider metadata is not a boolean')
+      throw fail(
+        '"authorization_response_iss_parameter_supported" of the provider metadata is not a boolean',
+      )
     }
     metadata.authorization_response_iss_parameter_supported = issParam
   }

@@ -72,7 +72,11 @@ export function isOidcError(value: unknown): value is OidcError {
 }
 
 export function idTokenInvalid(reason: IdTokenCheck, message: string, cause?: unknown): OidcError {
-  return new OidcError('id_token_invalid', message, cause === undefined ? { reason } : { reason, cause })
+  return new OidcError(
+    'id_token_invalid',
+    message,
+    cause === undefined ? { reason } : { reason, cause },
+  )
 }
 
 /**

@@ -10,24 +10,38 @@ export interface JsonResponse {
  * One request whose answer must be JSON. A network failure or a body that is not JSON is
  * `OidcError(code)`; the status is left to the caller. The body never goes into an error.
  */
-export async function fetchJson(fetchFn: typeof fetch, url: string, code: OidcErrorCode, init?: RequestInit): Promise<JsonResponse> {
+export async function fetchJson(
+  fetchFn: typeof fetch,
+  url: string,
+  code: OidcErrorCode,
+  init?: RequestInit,
+): Promise<JsonResponse> {
   let response: Response
   try {
     response = await fetchFn(url, { ...init, credentials: 'omit' })
   } catch (error) {
-    throw new OidcError(code, `request to ${new URL(url).origin} failed`, { cause: safeCause(error) })
+    throw new OidcError(code, `request to ${new URL(url).origin} failed`, {
+      cause: safeCause(error),
+    })
   }
   let body: unknown
   try {
     body = await response.json()
   } catch {
-    throw new OidcError(code, `response of ${new URL(url).origin} (HTTP ${response.status}) is not JSON`)
+    throw new OidcError(
+      code,
+      `response of ${new URL(url).origin} (HTTP ${response.status}) is not JSON`,
+    )
   }
   return { ok: response.ok, status: response.status, body }
 }
 
 /** A GET whose 2xx JSON body is returned; anything else is `OidcError(code)`. */
-export async function getJson(fetchFn: typeof fetch, url: string, code: OidcErrorCode): Promise<unknown> {
+export async function getJson(
+  fetchFn: typeof fetch,
+  url: string,
+  code: OidcErrorCode,
+): Promise<unknown> {
   const { ok, status, body } = await fetchJson(fetchFn, url, code)
   if (!ok) throw new OidcError(code, `request to ${new URL(url).origin} answered HTTP ${status}`)
   return body

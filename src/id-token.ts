@@ -80,10 +80,15 @@ export async function validateRefreshedIdToken(
   const { payload, alg } = await verifySignature(token, expectations)
   checkAudience(payload, expectations)
   const { previous } = expectations
-  if (JSON.stringify(payload.aud) !== JSON.stringify(previous.aud)) fail('aud', 'refreshed ID token has another "aud"')
+  if (JSON.stringify(payload.aud) !== JSON.stringify(previous.aud))
+    fail('aud', 'refreshed ID token has another "aud"')
   await checkClaims(payload, alg, expectations)
   if (payload.sub !== previous.sub) fail('sub', 'refreshed ID token has another "sub"')
-  if (payload.auth_time !== undefined && previous.auth_time !== undefined && payload.auth_time !== previous.auth_time) {
+  if (
+    payload.auth_time !== undefined &&
+    previous.auth_time !== undefined &&
+    payload.auth_time !== previous.auth_time
+  ) {
     fail('auth_time', 'refreshed ID token has another "auth_time"')
   }
   return mint(payload)
@@ -107,7 +112,8 @@ function fail(reason: IdTokenCheck, message: string, cause?: unknown): never {
 }
 
 async function verifySignature(token: string, { algorithms, resolveKey }: SignatureExpectations) {
-  if (typeof token !== 'string' || token.split('.').length !== 3) fail('malformed', 'ID token is not a compact JWS')
+  if (typeof token !== 'string' || token.split('.').length !== 3)
+    fail('malformed', 'ID token is not a compact JWS')
   let header: ReturnType<typeof decodeProtectedHeader>
   try {
     header = decodeProtectedHeader(token)
@@ -118,7 +124,8 @@ async function verifySignature(token: string, { algorithms, resolveKey }: Signat
   if ('crit' in header) fail('crit', 'ID token header has a "crit" parameter')
   const { alg, kid } = header
   // Filtered again here, so that no allow-list can ever let `none` or an HMAC algorithm through.
-  if (typeof alg !== 'string' || !allowedAlgorithms(algorithms).includes(alg)) fail('alg', 'ID token "alg" is not an asymmetric algorithm the provider advertises')
+  if (typeof alg !== 'string' || !allowedAlgorithms(algorithms).includes(alg))
+    fail('alg', 'ID token "alg" is not an asymmetric algorithm the provider advertises')
   if (kid !== undefined && typeof kid !== 'string') fail('kid', 'ID token "kid" is not a string')
   // Only the provider's JWKS supplies keys: "jku", "jwk", "x5u" and "x5c" are never read.
   const key = await resolveKey(kid === undefined ? { alg } : { alg, kid })
@@ -126,9 +133,13 @@ async function verifySignature(token: string, { algorithms, resolveKey }: Signat
     // jose imports the JWK once per key object and algorithm, and checks its use, alg and key_ops again.
     await compactVerify(token, key, { algorithms: [alg] })
   } catch (error) {
-    if (error instanceof errors.JWSSignatureVerificationFailed) fail('signature', 'ID token signature is not valid')
-    if (error instanceof errors.JWSInvalid) fail('malformed', 'ID token is not a valid JWS', safeCause(error))
-    throw new OidcError('jwks_error', 'the provider key could not be used', { cause: safeCause(error) })
+    if (error instanceof errors.JWSSignatureVerificationFailed)
+      fail('signature', 'ID token signature is not valid')
+    if (error instanceof errors.JWSInvalid)
+      fail('malformed', 'ID token is not a valid JWS', safeCause(error))
+    throw new OidcError('jwks_error', 'the provider key could not be used', {
+      cause: safeCause(error),
+    })
   }
   let payload: Record<string, unknown>
   try {
@@ -139,14 +150,22 @@ async function verifySignature(token: string, { algorithms, resolveKey }: Signat
   return { payload, alg }
 }
 
-function checkAudience(payload: Record<string, unknown>, { issuer, clientId }: AudienceExpectations) {
+function checkAudience(
+  payload: Record<string, unknown>,
+  { issuer, clientId }: AudienceExpectations,
+) {
   if (payload.iss !== issuer) fail('iss', 'unexpected "iss" claim value')
   const { aud, azp } = payload
   const audiences = typeof aud === 'string' ? [aud] : aud
-  if (!Array.isArray(audiences) || !audiences.every((value) => typeof value === 'string') || !audiences.includes(clientId)) {
+  if (
+    !Array.isArray(audiences) ||
+    !audiences.every((value) => typeof value === 'string') ||
+    !audiences.includes(clientId)
+  ) {
     fail('aud', '"aud" claim does not contain the client id')
   }
-  if (audiences.length > 1 && azp === undefined) fail('azp', '"azp" claim is required with several audiences')
+  if (audiences.length > 1 && azp === undefined)
+    fail('azp', '"azp" claim is required with several audiences')
   if (azp !== undefined && azp !== clientId) fail('azp', 'unexpected "azp" claim value')
 }
 
@@ -154,7 +173,11 @@ function isNumber(value: unknown): value is number {
   return typeof value === 'number' && Number.isFinite(value)
 }
 
-async function checkClaims(payload: Record<string, unknown>, alg: string, expected: ClaimExpectations) {
+async function checkClaims(
+  payload: Record<string, unknown>,
+  alg: string,
+  expected: ClaimExpectations,
+) {
   const { now, tolerance } = expected
   const { exp, iat, nbf, sub, nonce, auth_time, at_hash } = payload
   if (!isNumber(exp)) fail('exp', '"exp" claim is missing or not a number')
@@ -164,13 +187,19 @@ async function checkClaims(payload: Record<string, unknown>, alg: string, expect
   if (nbf !== undefined && !isNumber(nbf)) fail('nbf', '"nbf" claim is not a number')
   if (nbf !== undefined && nbf > now + tolerance) fail('nbf', '"nbf" claim timestamp check failed')
   if (typeof sub !== 'string' || sub === '') fail('sub', '"sub" claim is missing or not a string')
-  if (expected.nonce !== undefined && nonce !== expected.nonce) fail('nonce', 'unexpected "nonce" claim value')
-  if (auth_time !== undefined && !isNumber(auth_time)) fail('auth_time', '"auth_time" claim is not a number')
+  if (expected.nonce !== undefined && nonce !== expected.nonce)
+    fail('nonce', 'unexpected "nonce" claim value')
+  if (auth_time !== undefined && !isNumber(auth_time))
+    fail('auth_time', '"auth_time" claim is not a number')
   if (expected.maxAge !== undefined) {
     if (auth_time === undefined) fail('auth_time', '"auth_time" claim is required with max_age')
-    if (now > auth_time + expected.maxAge + tolerance) fail('auth_time', 'too much time has passed since "auth_time"')
+    if (now > auth_time + expected.maxAge + tolerance)
+      fail('auth_time', 'too much time has passed since "auth_time"')
   }
-  if (at_hash !== undefined && (typeof at_hash !== 'string' || at_hash !== (await calculateAtHash(expected.accessToken, alg)))) {
+  if (
+    at_hash !== undefined &&
+    (typeof at_hash !== 'string' || at_hash !== (await calculateAtHash(expected.accessToken, alg)))
+  ) {
     fail('at_hash', '"at_hash" claim does not match the access token')
   }
 }
@@ -178,7 +207,9 @@ async function checkClaims(payload: Record<string, unknown>, alg: string, expect
 /** Left half of the access token's hash with the ID token's hash function, base64url (Core 3.1.3.6). */
 export async function calculateAtHash(accessToken: string, alg: string): Promise<string> {
   const bits = alg.startsWith('Ed') ? '512' : alg.slice(-3)
-  const digest = new Uint8Array(await crypto.subtle.digest(`SHA-${bits}`, new TextEncoder().encode(accessToken)))
+  const digest = new Uint8Array(
+    await crypto.subtle.digest(`SHA-${bits}`, new TextEncoder().encode(accessToken)),
+  )
   return base64url.encode(digest.slice(0, digest.length / 2))
 }
 

@@ -27,8 +27,22 @@ export interface LoginTransaction {
 
 // The parameters oidc-browser owns: an extraParams entry may not replace them.
 const protocolParameters = new Set([
-  'response_type', 'client_id', 'redirect_uri', 'scope', 'state', 'nonce', 'code_challenge', 'code_challenge_method',
-  'response_mode', 'prompt', 'login_hint', 'max_age', 'ui_locales', 'acr_values', 'request', 'request_uri',
+  'response_type',
+  'client_id',
+  'redirect_uri',
+  'scope',
+  'state',
+  'nonce',
+  'code_challenge',
+  'code_challenge_method',
+  'response_mode',
+  'prompt',
+  'login_hint',
+  'max_age',
+  'ui_locales',
+  'acr_values',
+  'request',
+  'request_uri',
 ])
 
 const stringOptions = [
@@ -50,11 +64,16 @@ export async function createAuthorizationRequest(
   now: number,
 ): Promise<{ url: string; state: string; transaction: LoginTransaction }> {
   const state = generateRandom()
-  const transaction: LoginTransaction = { nonce: generateRandom(), codeVerifier: generateRandom(), createdAt: now }
+  const transaction: LoginTransaction = {
+    nonce: generateRandom(),
+    codeVerifier: generateRandom(),
+    createdAt: now,
+  }
   const url = new URL(authorizationEndpoint)
   const params = url.searchParams
   const { extraParams = {} } = options
-  if (typeof extraParams !== 'object' || extraParams === null) throw invalid('"extraParams" must be an object')
+  if (typeof extraParams !== 'object' || extraParams === null)
+    throw invalid('"extraParams" must be an object')
   for (const [name, value] of Object.entries(extraParams)) {
     if (protocolParameters.has(name)) throw invalid(`"extraParams" cannot set "${name}"`)
     if (typeof value !== 'string') throw invalid(`"extraParams.${name}" must be a string`)
@@ -76,7 +95,8 @@ export async function createAuthorizationRequest(
   }
   const maxAge = options.maxAge ?? config.maxAge
   if (maxAge !== undefined) {
-    if (!Number.isSafeInteger(maxAge) || maxAge < 0) throw invalid('"maxAge" must be a whole number of seconds')
+    if (!Number.isSafeInteger(maxAge) || maxAge < 0)
+      throw invalid('"maxAge" must be a whole number of seconds')
     params.set('max_age', String(maxAge))
     transaction.maxAge = maxAge
   }
@@ -90,7 +110,12 @@ export async function createAuthorizationRequest(
 /** Type-checks a stored transaction; `undefined` for anything else or one older than 10 minutes. */
 export function toLoginTransaction(value: unknown, now: number): LoginTransaction | undefined {
   const tx = value as Partial<LoginTransaction> | undefined
-  if (typeof tx?.nonce !== 'string' || typeof tx.codeVerifier !== 'string' || typeof tx.createdAt !== 'number') return undefined
+  if (
+    typeof tx?.nonce !== 'string' ||
+    typeof tx.codeVerifier !== 'string' ||
+    typeof tx.createdAt !== 'number'
+  )
+    return undefined
   if (now - tx.createdAt > 600 || tx.createdAt > now + 60) return undefined
   if (tx.maxAge !== undefined && typeof tx.maxAge !== 'number') return undefined
   if (tx.returnTo !== undefined && typeof tx.returnTo !== 'string') return undefined

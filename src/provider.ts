@@ -32,11 +32,19 @@ export function createProvider({ config, vault, now }: ProviderOptions) {
   let metadataCache: Cached<ProviderMetadata> | undefined
   let jwksCache: Cached<JWK[]> | undefined
 
-  async function readCache<T>(key: string, validate: (value: unknown) => T): Promise<Cached<T> | undefined> {
+  async function readCache<T>(
+    key: string,
+    validate: (value: unknown) => T,
+  ): Promise<Cached<T> | undefined> {
     try {
       const record = (await vault().get(key)) as Partial<Cached<unknown>> | undefined
       const fetchedAt = record?.fetchedAt
-      if (typeof fetchedAt !== 'number' || fetchedAt > now() || now() - fetchedAt >= cacheTtlSeconds) return undefined
+      if (
+        typeof fetchedAt !== 'number' ||
+        fetchedAt > now() ||
+        now() - fetchedAt >= cacheTtlSeconds
+      )
+        return undefined
       return { fetchedAt, value: validate(record?.value) }
     } catch {
       return undefined
@@ -58,7 +66,12 @@ export function createProvider({ config, vault, now }: ProviderOptions) {
     const validate = (value: unknown) => validateMetadata(value, config.issuer)
     metadataCache = await readCache('discovery', validate)
     if (!metadataCache) {
-      metadataCache = { fetchedAt: now(), value: validate(await getJson(config.fetch, discoveryUrl(config.issuer), 'discovery_error')) }
+      metadataCache = {
+        fetchedAt: now(),
+        value: validate(
+          await getJson(config.fetch, discoveryUrl(config.issuer), 'discovery_error'),
+        ),
+      }
       await writeCache('discovery', metadataCache)
     }
     return metadataCache.value
@@ -66,7 +79,10 @@ export function createProvider({ config, vault, now }: ProviderOptions) {
 
   async function fetchKeys(): Promise<Cached<JWK[]>> {
     const { jwks_uri } = await metadata()
-    jwksCache = { fetchedAt: now(), value: validateJwks(await getJson(config.fetch, jwks_uri, 'jwks_error')) }
+    jwksCache = {
+      fetchedAt: now(),
+      value: validateJwks(await getJson(config.fetch, jwks_uri, 'jwks_error')),
+    }
     await writeCache('jwks', jwksCache)
     return jwksCache
   }

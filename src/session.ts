@@ -13,7 +13,12 @@ export interface Session {
 /** Type-checks a stored session record; `undefined` for anything of another shape or version. */
 export function toSession(value: unknown): Session | undefined {
   const record = value as Partial<Session> | undefined
-  if (record?.v !== 1 || typeof record.idToken !== 'string' || typeof record.accessToken !== 'string') return undefined
+  if (
+    record?.v !== 1 ||
+    typeof record.idToken !== 'string' ||
+    typeof record.accessToken !== 'string'
+  )
+    return undefined
   if (typeof record.expiresAt !== 'number' || !Number.isFinite(record.expiresAt)) return undefined
   if (record.refreshToken !== undefined && typeof record.refreshToken !== 'string') return undefined
   if (record.scope !== undefined && typeof record.scope !== 'string') return undefined

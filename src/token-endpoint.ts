@@ -19,20 +19,30 @@ function tokenError(message: string, options?: { error?: string; errorDescriptio
  * Checks a token response (RFC 6749 section 5.1): `access_token`, a Bearer or DPoP
  * `token_type`, and an `id_token` when `requireIdToken`. Returns a copy of the known fields.
  */
-export function validateTokenResponse(body: unknown, { requireIdToken }: { requireIdToken: boolean }): TokenResponse {
-  if (typeof body !== 'object' || body === null || Array.isArray(body)) throw tokenError('token response is not a JSON object')
-  const { access_token, token_type, id_token, refresh_token, expires_in, scope } = body as Record<string, unknown>
-  if (typeof access_token !== 'string' || access_token === '') throw tokenError('token response has no "access_token"')
+export function validateTokenResponse(
+  body: unknown,
+  { requireIdToken }: { requireIdToken: boolean },
+): TokenResponse {
+  if (typeof body !== 'object' || body === null || Array.isArray(body))
+    throw tokenError('token response is not a JSON object')
+  const { access_token, token_type, id_token, refresh_token, expires_in, scope } = body as Record<
+    string,
+    unknown
+  >
+  if (typeof access_token !== 'string' || access_token === '')
+    throw tokenError('token response has no "access_token"')
   if (typeof token_type !== 'string' || !/^(bearer|dpop)$/i.test(token_type)) {
     throw tokenError('token response "token_type" is not Bearer or DPoP')
   }
   const response: TokenResponse = { access_token, token_type }
   if (id_token !== undefined || requireIdToken) {
-    if (typeof id_token !== 'string' || id_token === '') throw tokenError('token response has no "id_token"')
+    if (typeof id_token !== 'string' || id_token === '')
+      throw tokenError('token response has no "id_token"')
     response.id_token = id_token
   }
   if (refresh_token !== undefined) {
-    if (typeof refresh_token !== 'string' || refresh_token === '') throw tokenError('token response "refresh_token" is not a string')
+    if (typeof refresh_token !== 'string' || refresh_token === '')
+      throw tokenError('token response "refresh_token" is not a string')
     response.refresh_token = refresh_token
   }
   if (expires_in !== undefined) {
@@ -68,7 +78,10 @@ export async function fetchToken(
     const details: { error?: string; errorDescription?: string } = {}
     if (typeof error === 'string') details.error = error
     if (typeof error_description === 'string') details.errorDescription = error_description
-    throw tokenError(`token endpoint answered HTTP ${status}${details.error ? ` (${details.error})` : ''}`, details)
+    throw tokenError(
+      `token endpoint answered HTTP ${status}${details.error ? ` (${details.error})` : ''}`,
+      details,
+    )
   }
   return validateTokenResponse(body, { requireIdToken })
 }

@@ -24,12 +24,17 @@ function getIdbStore(): UseStore {
 async function guard<T>(operation: () => Promise<T>): Promise<T> {
   let timer: ReturnType<typeof setTimeout> | undefined
   const timeout = new Promise<never>((_, reject) => {
-    timer = setTimeout(() => reject(new OidcError('storage_error', 'IndexedDB did not answer in time')), storageTimeoutMs)
+    timer = setTimeout(
+      () => reject(new OidcError('storage_error', 'IndexedDB did not answer in time')),
+      storageTimeoutMs,
+    )
   })
   try {
     return await Promise.race([operation(), timeout])
   } catch (error) {
-    throw error instanceof OidcError ? error : new OidcError('storage_error', 'IndexedDB is not available', { cause: safeCause(error) })
+    throw error instanceof OidcError
+      ? error
+      : new OidcError('storage_error', 'IndexedDB is not available', { cause: safeCause(error) })
   } finally {
     clearTimeout(timer)
   }

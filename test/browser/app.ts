@@ -22,9 +22,17 @@ declare global {
   }
 }
 
-export async function newApp(context: BrowserContext, url: string, client?: Record<string, unknown>): Promise<Page> {
+export async function newApp(
+  context: BrowserContext,
+  url: string,
+  client?: Record<string, unknown>,
+): Promise<Page> {
   const page = await context.newPage()
-  if (client) await page.addInitScript((options) => (window.__testConfig = { ...window.__testConfig, client: options }), client)
+  if (client)
+    await page.addInitScript(
+      (options) => (window.__testConfig = { ...window.__testConfig, client: options }),
+      client,
+    )
   await page.goto(url)
   return page
 }
@@ -32,8 +40,14 @@ export async function newApp(context: BrowserContext, url: string, client?: Reco
 export const ready = (page: Page) => page.evaluate(() => window.ready)
 
 /** Clicks "log in" in the app, signs in at the provider and waits for the app to finish the callback. */
-export async function logIn(page: Page, { login = 'alice', ...options }: { login?: string; returnTo?: string; prompt?: string } = {}) {
-  await Promise.all([page.waitForNavigation(), page.evaluate((options) => void window.client.login(options), options)])
+export async function logIn(
+  page: Page,
+  { login = 'alice', ...options }: { login?: string; returnTo?: string; prompt?: string } = {},
+) {
+  await Promise.all([
+    page.waitForNavigation(),
+    page.evaluate((options) => void window.client.login(options), options),
+  ])
   await signInAtProvider(page, login)
   return ready(page)
 }

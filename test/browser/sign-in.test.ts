@@ -6,7 +6,11 @@ import { startProvider, type TestProvider } from '../support/provider.js'
 import { startStaticServer, type StaticServer } from '../support/static-server.js'
 import { editRecord, logIn, newApp, ready, storedKeys } from './app.js'
 
-const mounts = { '/pages/': 'test/browser/pages', '/dist/': 'dist', '/node_modules/': 'node_modules' }
+const mounts = {
+  '/pages/': 'test/browser/pages',
+  '/dist/': 'dist',
+  '/node_modules/': 'node_modules',
+}
 // The requests the library itself makes; the rest are the browser's navigations through the login pages.
 const libraryRequests = (requests: string[]) =>
   requests.filter((request) => /\/(\.well-known\/openid-configuration|jwks|token)$/.test(request))
@@ -49,7 +53,12 @@ describe('sign-in through a real provider (script-tag build)', { timeout: 60_000
     assert.equal((await ready(page)).state?.status, 'signedOut')
     let callbackUrl = ''
     page.on('request', (request) => {
-      if (request.isNavigationRequest() && request.url().startsWith(iife) && request.url().includes('code=')) callbackUrl = request.url()
+      if (
+        request.isNavigationRequest() &&
+        request.url().startsWith(iife) &&
+        request.url().includes('code=')
+      )
+        callbackUrl = request.url()
     })
     op.requests.length = 0
     const result = await logIn(page, { returnTo: '/inbox' })
@@ -63,8 +72,15 @@ describe('sign-in through a real provider (script-tag build)', { timeout: 60_000
     const token = await page.evaluate(() => window.client.getAccessToken())
     assert.ok(token.length > 10)
     assert.ok(!JSON.stringify(state).includes(token), 'no access token in the state')
-    assert.deepEqual(libraryRequests(op.requests).sort(), ['GET /.well-known/openid-configuration', 'GET /jwks', 'POST /token'])
-    assert.ok(!page.url().includes('code=') && !page.url().includes('state='), 'callback parameters removed')
+    assert.deepEqual(libraryRequests(op.requests).sort(), [
+      'GET /.well-known/openid-configuration',
+      'GET /jwks',
+      'POST /token',
+    ])
+    assert.ok(
+      !page.url().includes('code=') && !page.url().includes('state='),
+      'callback parameters removed',
+    )
     assert.deepEqual(
       (await page.evaluate(() => window.events)).map((event) => event.type),
       ['signedin', 'change'],
@@ -76,7 +92,10 @@ describe('sign-in through a real provider (script-tag build)', { timeout: 60_000
     const replayed = await ready(replay)
     assert.equal(replayed.code, 'invalid_callback')
     assert.equal(replayed.isOidcError, true)
-    assert.equal(await replay.evaluate(() => window.client.getState().error.code), 'invalid_callback')
+    assert.equal(
+      await replay.evaluate(() => window.client.getState().error.code),
+      'invalid_callback',
+    )
     await replay.close()
 
     // Reload restores the session from IndexedDB with zero requests to the provider.
@@ -86,13 +105,17 @@ describe('sign-in through a real provider (script-tag build)', { timeout: 60_000
     assert.equal(restored.state?.status, 'signedIn')
     assert.equal(restored.state?.claims?.sub, 'alice')
     assert.deepEqual(op.requests, [], 'reload made no request to the provider')
-    assert.ok((await page.evaluate(() => window.events)).some((event) => event.type === 'signedin'), 'restore fires signedin')
+    assert.ok(
+      (await page.evaluate(() => window.events)).some((event) => event.type === 'signedin'),
+      'restore fires signedin',
+    )
 
     // A second login with discovery and JWKS cached costs one library request: the token request.
     await page.evaluate(() => window.client.logout({ localOnly: true }))
     const fetches: string[] = []
     page.on('request', (request) => {
-      if (['fetch', 'xhr'].includes(request.resourceType()) && request.url().startsWith(op.issuer)) fetches.push(request.url())
+      if (['fetch', 'xhr'].includes(request.resourceType()) && request.url().startsWith(op.issuer))
+        fetches.push(request.url())
     })
     op.requests.length = 0
     assert.equal((await logIn(page)).ok, true)
@@ -104,7 +127,8 @@ describe('sign-in through a real provider (script-tag build)', { timeout: 60_000
   test('a tampered IndexedDB record gives signedOut and is deleted', async () => {
     const page = await newApp(context, iife)
     await ready(page)
-    if ((await page.evaluate(() => window.client.getState().status)) !== 'signedIn') assert.equal((await logIn(page)).ok, true)
+    if ((await page.evaluate(() => window.client.getState().status)) !== 'signedIn')
+      assert.equal((await logIn(page)).ok, true)
     const key = `${op.issuer}|spa|session`
     assert.ok((await storedKeys(page)).includes(key))
     // Swap the ID token's payload for one naming another user, keeping the signature.
@@ -122,7 +146,9 @@ describe('sign-in through a real provider (script-tag build)', { timeout: 60_000
     assert.equal(result.state?.status, 'signedOut')
     assert.equal(result.state?.error, undefined)
     assert.ok(!(await storedKeys(page)).includes(key), 'the tampered record is gone')
-    assert.ok(!(await page.evaluate(() => window.events)).some((event) => event.type === 'signedin'))
+    assert.ok(
+      !(await page.evaluate(() => window.events)).some((event) => event.type === 'signedin'),
+    )
     await page.close()
   })
 
@@ -143,24 +169,37 @@ describe('sign-in through a real provider (script-tag build)', { timeout: 60_000
     const loginUrl = await page.evaluate(() => window.client.createLoginUrl())
     const state = new URL(loginUrl).searchParams.get('state')
     // What the provider sends back when the user cancels.
-    await page.goto(`${iife}?error=access_denied&error_description=cancelled&state=${state}&iss=${encodeURIComponent(op.issuer)}`)
+    await page.goto(
+      `${iife}?error=access_denied&error_description=cancelled&state=${state}&iss=${encodeURIComponent(op.issuer)}`,
+    )
     const result = await ready(page)
     assert.equal(result.code, 'authorization_error')
     const error = await page.evaluate(() => {
       const { error } = window.client.getState()
       return { code: error.code, error: error.error, description: error.errorDescription }
     })
-    assert.deepEqual(error, { code: 'authorization_error', error: 'access_denied', description: 'cancelled' })
+    assert.deepEqual(error, {
+      code: 'authorization_error',
+      error: 'access_denied',
+      description: 'cancelled',
+    })
     assert.ok(!page.url().includes('error='), 'error parameters removed from the address bar')
-    assert.ok(!(await storedKeys(page)).some((key) => key.includes(`|tx|${state}`)), 'transaction deleted')
+    assert.ok(
+      !(await storedKeys(page)).some((key) => key.includes(`|tx|${state}`)),
+      'transaction deleted',
+    )
     await page.close()
   })
 
   test('an iss parameter of another issuer is issuer_mismatch', async () => {
     const page = await newApp(context, iife)
     await ready(page)
-    const state = new URL(await page.evaluate(() => window.client.createLoginUrl())).searchParams.get('state')
-    await page.goto(`${iife}?code=abc&state=${state}&iss=${encodeURIComponent('http://127.0.0.1:1')}`)
+    const state = new URL(
+      await page.evaluate(() => window.client.createLoginUrl()),
+    ).searchParams.get('state')
+    await page.goto(
+      `${iife}?code=abc&state=${state}&iss=${encodeURIComponent('http://127.0.0.1:1')}`,
+    )
     assert.equal((await ready(page)).code, 'issuer_mismatch')
     await page.close()
   })
@@ -179,7 +218,9 @@ describe('sign-in through a real provider (script-tag build)', { timeout: 60_000
       window.client.addEventListener('signedout', () => {
         throw new Error('listener bug')
       })
-      window.client.subscribe((state: { status: string }) => seen.push(`subscriber:${state.status}`))
+      window.client.subscribe((state: { status: string }) =>
+        seen.push(`subscriber:${state.status}`),
+      )
       window.client.addEventListener('signedout', () => seen.push('listener:signedout'))
       await window.client.logout({ localOnly: true })
       return seen
@@ -187,7 +228,11 @@ describe('sign-in through a real provider (script-tag build)', { timeout: 60_000
     assert.deepEqual(seen, ['subscriber:signedOut', 'listener:signedout'])
     assert.equal(await page.evaluate(() => window.client.getState().status), 'signedOut')
     await page.waitForTimeout(50)
-    assert.deepEqual(pageErrors.sort(), ['listener bug', 'subscriber bug'], 'both errors reported, neither swallowed')
+    assert.deepEqual(
+      pageErrors.sort(),
+      ['listener bug', 'subscriber bug'],
+      'both errors reported, neither swallowed',
+    )
     await page.close()
   })
 })
@@ -238,7 +283,9 @@ describe('the ES module build', { timeout: 60_000 }, () => {
     assert.deepEqual(op.requests, [])
     assert.deepEqual(
       await page.evaluate(() => Object.keys(window.lib).sort()),
-      await page.evaluate(async () => Object.keys((await import('/dist/index.js' as string)) as object).sort()),
+      await page.evaluate(async () =>
+        Object.keys((await import('/dist/index.js' as string)) as object).sort(),
+      ),
     )
     await context.close()
   })

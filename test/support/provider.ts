@@ -1,7 +1,7 @@
 // A real OpenID Provider (oidc-provider) on 127.0.0.1 for the browser tests and the demo.
 import type { AddressInfo } from 'node:net'
 import { exportJWK, generateKeyPair } from 'jose'
-import Provider from 'oidc-provider'
+import Provider, { type ClientMetadata } from 'oidc-provider'
 
 export interface ProviderOptions {
   /** ID token signing algorithm of the provider's one key. Default RS256. */
@@ -23,9 +23,11 @@ export interface TestProvider {
 
 export async function startProvider(options: ProviderOptions): Promise<TestProvider> {
   const alg = options.alg ?? 'RS256'
-  const { privateKey } = await generateKeyPair(alg === 'PS256' ? 'RS256' : alg, { extractable: true })
+  const { privateKey } = await generateKeyPair(alg === 'PS256' ? 'RS256' : alg, {
+    extractable: true,
+  })
   const key = { ...(await exportJWK(privateKey)), kid: `test-${alg}`, use: 'sig' }
-  const client = (clientId: string) => ({
+  const client = (clientId: string): ClientMetadata => ({
     client_id: clientId,
     token_endpoint_auth_method: 'none',
     application_type: 'web',
@@ -33,7 +35,7 @@ export async function startProvider(options: ProviderOptions): Promise<TestProvi
     post_logout_redirect_uris: options.postLogoutRedirectUris ?? [],
     grant_types: ['authorization_code', 'refresh_token'],
     response_types: ['code'],
-    id_token_signed_response_alg: alg,
+    id_token_signed_response_alg: alg as ClientMetadata['id_token_signed_response_alg'],
   })
   const origins = new Set(options.redirectUris.map((uri) => new URL(uri).origin))
   const requests: string[] = []
@@ -62,7 +64,12 @@ export async function startProvider(options: ProviderOptions): Promise<TestProvi
     clientBasedCORS: (_ctx, origin) => origins.has(origin),
     findAccount: (_ctx, sub) => ({
       accountId: sub,
-      claims: () => ({ sub, email: `${sub}@example.com`, email_verified: true, name: `Test user ${sub}` }),
+      claims: () => ({
+        sub,
+        email: `${sub}@example.com`,
+        email_verified: true,
+        name: `Test user ${sub}`,
+      }),
     }),
   })
   provider.use(async (ctx, next) => {

@@ -45,7 +45,10 @@ export async function startStaticServer(mounts: Mounts, port = 0): Promise<Stati
     } catch {
       return notFound(res)
     }
-    res.writeHead(200, { 'content-type': types[extname(file)] ?? 'application/octet-stream', 'cache-control': 'no-store' })
+    res.writeHead(200, {
+      'content-type': types[extname(file)] ?? 'application/octet-stream',
+      'cache-control': 'no-store',
+    })
     createReadStream(file).pipe(res)
   })
   await new Promise<void>((done) => server.listen(port, '127.0.0.1', done))

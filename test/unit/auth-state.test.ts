@@ -8,7 +8,12 @@ import { makeKey, resolverOf, sign } from './helpers.js'
 async function validatedClaims() {
   const key = await makeKey('ES256')
   const token = await sign({ iss: 'https://i', aud: 'c', sub: 'u', exp: 1, iat: 1 }, key)
-  return validateStoredIdToken(token, { issuer: 'https://i', clientId: 'c', algorithms: ['ES256'], resolveKey: resolverOf([key.jwk]) })
+  return validateStoredIdToken(token, {
+    issuer: 'https://i',
+    clientId: 'c',
+    algorithms: ['ES256'],
+    resolveKey: resolverOf([key.jwk]),
+  })
 }
 
 function recordingStore() {
@@ -38,7 +43,17 @@ describe('auth state', () => {
     store.setSignedIn(claims, 200)
     store.setSignedOut()
     store.setSignedOut(new OidcError('login_required', 'x'))
-    assert.deepEqual(events, ['change', 'signedin', 'change', 'refreshed', 'change', 'signedout', 'change', 'error', 'change'])
+    assert.deepEqual(events, [
+      'change',
+      'signedin',
+      'change',
+      'refreshed',
+      'change',
+      'signedout',
+      'change',
+      'error',
+      'change',
+    ])
   })
   test('signing out twice without an error changes nothing', () => {
     const { store, events } = recordingStore()

@@ -19,12 +19,33 @@ describe('callback URL (SPEC rule 1)', () => {
     assert.equal(state, 's')
     assert.equal(params.get('code'), 'c')
   })
-  test('a repeated state is invalid_callback', () => throwsWith(() => readCallbackUrl(`${redirectUri}?code=c&state=s&state=t`, redirectUri), 'invalid_callback'))
-  test('a repeated code is invalid_callback', () => throwsWith(() => readCallbackUrl(`${redirectUri}?code=c&code=d&state=s`, redirectUri), 'invalid_callback'))
-  test('a repeated iss is invalid_callback', () => throwsWith(() => readCallbackUrl(`${redirectUri}?code=c&state=s&iss=a&iss=b`, redirectUri), 'invalid_callback'))
-  test('no state is invalid_callback', () => throwsWith(() => readCallbackUrl(`${redirectUri}?code=c`, redirectUri), 'invalid_callback'))
-  test('an empty state is invalid_callback', () => throwsWith(() => readCallbackUrl(`${redirectUri}?code=c&state=`, redirectUri), 'invalid_callback'))
-  test('another URL is invalid_callback', () => throwsWith(() => readCallbackUrl('https://app.example.com/x?code=c&state=s', redirectUri), 'invalid_callback'))
+  test('a repeated state is invalid_callback', () =>
+    throwsWith(
+      () => readCallbackUrl(`${redirectUri}?code=c&state=s&state=t`, redirectUri),
+      'invalid_callback',
+    ))
+  test('a repeated code is invalid_callback', () =>
+    throwsWith(
+      () => readCallbackUrl(`${redirectUri}?code=c&code=d&state=s`, redirectUri),
+      'invalid_callback',
+    ))
+  test('a repeated iss is invalid_callback', () =>
+    throwsWith(
+      () => readCallbackUrl(`${redirectUri}?code=c&state=s&iss=a&iss=b`, redirectUri),
+      'invalid_callback',
+    ))
+  test('no state is invalid_callback', () =>
+    throwsWith(() => readCallbackUrl(`${redirectUri}?code=c`, redirectUri), 'invalid_callback'))
+  test('an empty state is invalid_callback', () =>
+    throwsWith(
+      () => readCallbackUrl(`${redirectUri}?code=c&state=`, redirectUri),
+      'invalid_callback',
+    ))
+  test('another URL is invalid_callback', () =>
+    throwsWith(
+      () => readCallbackUrl('https://app.example.com/x?code=c&state=s', redirectUri),
+      'invalid_callback',
+    ))
   test('the redirect URI own query is not a response parameter', () => {
     const own = `${redirectUri}?tenant=a`
     assert.equal(readCallbackUrl(`${own}&code=c&state=s`, own).params.has('tenant'), false)

@@ -3,7 +3,11 @@ import { describe, test } from 'node:test'
 import { validateConfig, type OidcClientOptions } from '../../src/config.js'
 import { throwsWith } from './helpers.js'
 
-const valid: OidcClientOptions = { issuer: 'https://id.example.com', clientId: 'spa', redirectUri: 'https://app.example.com/cb' }
+const valid: OidcClientOptions = {
+  issuer: 'https://id.example.com',
+  clientId: 'spa',
+  redirectUri: 'https://app.example.com/cb',
+}
 const rejects = (change: Record<string, unknown>) =>
   throwsWith(() => validateConfig({ ...valid, ...change } as OidcClientOptions), 'invalid_config')
 
@@ -16,22 +20,34 @@ describe('config', () => {
     assert.equal(typeof config.fetch, 'function')
   })
   test('openid is always in the scope, once and first', () => {
-    assert.equal(validateConfig({ ...valid, scope: 'profile openid  email' }).scope, 'openid profile email')
+    assert.equal(
+      validateConfig({ ...valid, scope: 'profile openid  email' }).scope,
+      'openid profile email',
+    )
   })
   for (const name of ['issuer', 'clientId', 'redirectUri']) {
     test(`missing ${name} is invalid_config`, () => rejects({ [name]: undefined }))
   }
   test('a relative redirectUri is invalid_config', () => rejects({ redirectUri: '/cb' }))
-  test('http issuer off loopback is invalid_config', () => rejects({ issuer: 'http://id.example.com' }))
-  test('http redirectUri off loopback is invalid_config', () => rejects({ redirectUri: 'http://app.example.com/cb' }))
+  test('http issuer off loopback is invalid_config', () =>
+    rejects({ issuer: 'http://id.example.com' }))
+  test('http redirectUri off loopback is invalid_config', () =>
+    rejects({ redirectUri: 'http://app.example.com/cb' }))
   for (const host of ['localhost', '127.0.0.1', '[::1]']) {
     test(`http on ${host} is allowed`, () => {
-      validateConfig({ ...valid, issuer: `http://${host}:3000`, redirectUri: `http://${host}:8080/cb` })
+      validateConfig({
+        ...valid,
+        issuer: `http://${host}:3000`,
+        redirectUri: `http://${host}:8080/cb`,
+      })
     })
   }
-  test('a look-alike loopback host is refused', () => rejects({ issuer: 'http://127.0.0.1.evil.example' }))
-  test('javascript: redirectUri is invalid_config', () => rejects({ redirectUri: 'javascript:alert(1)' }))
-  test('a redirectUri with a fragment is invalid_config', () => rejects({ redirectUri: 'https://app.example.com/cb#x' }))
+  test('a look-alike loopback host is refused', () =>
+    rejects({ issuer: 'http://127.0.0.1.evil.example' }))
+  test('javascript: redirectUri is invalid_config', () =>
+    rejects({ redirectUri: 'javascript:alert(1)' }))
+  test('a redirectUri with a fragment is invalid_config', () =>
+    rejects({ redirectUri: 'https://app.example.com/cb#x' }))
   test('scope must be a string', () => rejects({ scope: ['openid'] }))
   test('clockToleranceSeconds must be a whole non-negative number', () => {
     rejects({ clockToleranceSeconds: -1 })
@@ -41,9 +57,17 @@ describe('config', () => {
   test('maxAge must be a whole number', () => rejects({ maxAge: 'soon' }))
   test('persist must be indexeddb or memory', () => rejects({ persist: 'localStorage' }))
   test('fetch must be a function', () => rejects({ fetch: 'fetch' }))
-  test('postLogoutRedirectUri must be a secure URL', () => rejects({ postLogoutRedirectUri: 'http://app.example.com/' }))
+  test('postLogoutRedirectUri must be a secure URL', () =>
+    rejects({ postLogoutRedirectUri: 'http://app.example.com/' }))
   test('static metadata is checked like discovery', () => {
-    rejects({ metadata: { issuer: 'https://other.example.com', authorization_endpoint: 'https://a', token_endpoint: 'https://t', jwks_uri: 'https://j' } })
+    rejects({
+      metadata: {
+        issuer: 'https://other.example.com',
+        authorization_endpoint: 'https://a',
+        token_endpoint: 'https://t',
+        jwks_uri: 'https://j',
+      },
+    })
   })
   test('the error names the option', () => {
     assert.throws(() => validateConfig({ ...valid, clientId: '' }), /clientId/)

@@ -14,7 +14,8 @@ const doc = {
   authorization_response_iss_parameter_supported: true,
   extra: 'ignored',
 }
-const rejects = (value: unknown) => throwsWith(() => validateMetadata(value, issuer), 'discovery_error')
+const rejects = (value: unknown) =>
+  throwsWith(() => validateMetadata(value, issuer), 'discovery_error')
 
 describe('discovery (SPEC rule 6)', () => {
   test('a valid document keeps only the fields we use', () => {
@@ -35,12 +36,22 @@ describe('discovery (SPEC rule 6)', () => {
       rejects({ ...doc, [name]: 42 })
     })
   }
-  test('an http endpoint off loopback', () => rejects({ ...doc, token_endpoint: 'http://id.example.com/token' }))
-  test('optional endpoints are type-checked', () => rejects({ ...doc, end_session_endpoint: ['x'] }))
-  test('algorithms must be strings', () => rejects({ ...doc, id_token_signing_alg_values_supported: 'RS256' }))
-  test('the iss parameter flag must be a boolean', () => rejects({ ...doc, authorization_response_iss_parameter_supported: 'true' }))
+  test('an http endpoint off loopback', () =>
+    rejects({ ...doc, token_endpoint: 'http://id.example.com/token' }))
+  test('optional endpoints are type-checked', () =>
+    rejects({ ...doc, end_session_endpoint: ['x'] }))
+  test('algorithms must be strings', () =>
+    rejects({ ...doc, id_token_signing_alg_values_supported: 'RS256' }))
+  test('the iss parameter flag must be a boolean', () =>
+    rejects({ ...doc, authorization_response_iss_parameter_supported: 'true' }))
   test('the discovery URL keeps the issuer path', () => {
-    assert.equal(discoveryUrl('https://id.example.com/realms/a'), 'https://id.example.com/realms/a/.well-known/openid-configuration')
-    assert.equal(discoveryUrl('https://id.example.com/'), 'https://id.example.com/.well-known/openid-configuration')
+    assert.equal(
+      discoveryUrl('https://id.example.com/realms/a'),
+      'https://id.example.com/realms/a/.well-known/openid-configuration',
+    )
+    assert.equal(
+      discoveryUrl('https://id.example.com/'),
+      'https://id.example.com/.well-known/openid-configuration',
+    )
   })
 })

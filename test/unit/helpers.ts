@@ -1,6 +1,11 @@
 import assert from 'node:assert/strict'
 import { CompactSign, base64url, exportJWK, generateKeyPair, type JWK } from 'jose'
-import { idTokenInvalid, isOidcError, type IdTokenCheck, type OidcErrorCode } from '../../src/errors.js'
+import {
+  idTokenInvalid,
+  isOidcError,
+  type IdTokenCheck,
+  type OidcErrorCode,
+} from '../../src/errors.js'
 import { selectKey } from '../../src/jwks.js'
 import type { KeyResolver } from '../../src/id-token.js'
 
@@ -12,15 +17,30 @@ export interface TestKey {
 }
 
 /** A key pair of the provider's, with its public JWK as a JWKS would publish it. */
-export async function makeKey(alg: string, kid = `${alg}-key`, extra: Partial<JWK> = {}): Promise<TestKey> {
+export async function makeKey(
+  alg: string,
+  kid = `${alg}-key`,
+  extra: Partial<JWK> = {},
+): Promise<TestKey> {
   const { privateKey, publicKey } = await generateKeyPair(alg, { extractable: true })
-  return { alg, kid, privateKey, jwk: { ...(await exportJWK(publicKey)), kid, use: 'sig', ...extra } }
+  return {
+    alg,
+    kid,
+    privateKey,
+    jwk: { ...(await exportJWK(publicKey)), kid, use: 'sig', ...extra },
+  }
 }
 
 /** Signs any payload under any header through jose; `header` entries set to undefined are dropped. */
-export async function sign(payload: unknown, key: TestKey, header: Record<string, unknown> = {}): Promise<string> {
+export async function sign(
+  payload: unknown,
+  key: TestKey,
+  header: Record<string, unknown> = {},
+): Promise<string> {
   const protectedHeader = JSON.parse(JSON.stringify({ alg: key.alg, kid: key.kid, ...header }))
-  const crit = Object.fromEntries(((protectedHeader.crit as string[]) ?? []).map((name) => [name, true]))
+  const crit = Object.fromEntries(
+    ((protectedHeader.crit as string[]) ?? []).map((name) => [name, true]),
+  )
   return new CompactSign(new TextEncoder().encode(JSON.stringify(payload)))
     .setProtectedHeader(protectedHeader)
     .sign(key.privateKey, { crit })
@@ -41,7 +61,11 @@ export function resolverOf(keys: JWK[]): KeyResolver {
   }
 }
 
-export async function rejectsWith(promise: Promise<unknown>, code: OidcErrorCode, reason?: IdTokenCheck) {
+export async function rejectsWith(
+  promise: Promise<unknown>,
+  code: OidcErrorCode,
+  reason?: IdTokenCheck,
+) {
   await assert.rejects(promise, (error: unknown) => {
     assert.ok(isOidcError(error), `expected an OidcError, got ${String(error)}`)
     assert.equal(error.code, code)

@@ -25,13 +25,16 @@ describe('jwks', () => {
     assert.equal(selectKey([rsa, ec, okp], { alg: 'PS256' }), rsa)
     assert.equal(selectKey([ec], { alg: 'ES384' }), undefined)
   })
-  test('a key whose alg differs is not used', () => assert.equal(selectKey([{ ...rsa, alg: 'RS512' }], { alg: 'RS256' }), undefined))
-  test('use: enc is not used', () => assert.equal(selectKey([{ ...rsa, use: 'enc' }], { alg: 'RS256' }), undefined))
+  test('a key whose alg differs is not used', () =>
+    assert.equal(selectKey([{ ...rsa, alg: 'RS512' }], { alg: 'RS256' }), undefined))
+  test('use: enc is not used', () =>
+    assert.equal(selectKey([{ ...rsa, use: 'enc' }], { alg: 'RS256' }), undefined))
   test('key_ops without verify is not used', () => {
     assert.equal(selectKey([{ ...rsa, key_ops: ['sign'] }], { alg: 'RS256' }), undefined)
     assert.equal(selectKey([{ ...rsa, key_ops: ['verify'] }], { alg: 'RS256' })?.kid, 'r1')
   })
-  test('kid must match when given', () => assert.equal(selectKey([rsa], { alg: 'RS256', kid: 'r2' }), undefined))
+  test('kid must match when given', () =>
+    assert.equal(selectKey([rsa], { alg: 'RS256', kid: 'r2' }), undefined))
   test('several fitting keys are ambiguous', () => {
     throwsWith(() => selectKey([rsa, { ...rsa, kid: 'r2' }], { alg: 'RS256' }), 'id_token_invalid')
     throwsWith(() => selectKey([rsa, rsa], { alg: 'RS256', kid: 'r1' }), 'id_token_invalid')

@@ -4,7 +4,12 @@ import { describe, test } from 'node:test'
 import { validateConfig } from '../../src/config.js'
 import { createAuthorizationRequest, toLoginTransaction } from '../../src/login.js'
 
-const config = validateConfig({ issuer: 'https://id.example.com', clientId: 'spa', redirectUri: 'https://app.example.com/cb', scope: 'profile' })
+const config = validateConfig({
+  issuer: 'https://id.example.com',
+  clientId: 'spa',
+  redirectUri: 'https://app.example.com/cb',
+  scope: 'profile',
+})
 const endpoint = 'https://id.example.com/auth?tenant=a'
 const now = 1_800_000_000
 const request = (options = {}) => createAuthorizationRequest(config, endpoint, options, now)
@@ -26,7 +31,8 @@ describe('authorization request', () => {
   })
   test('state, nonce and verifier are 32 random bytes, base64url, all different', async () => {
     const { state, transaction } = await request()
-    for (const value of [state, transaction.nonce, transaction.codeVerifier]) assert.match(value, /^[A-Za-z0-9_-]{43}$/)
+    for (const value of [state, transaction.nonce, transaction.codeVerifier])
+      assert.match(value, /^[A-Za-z0-9_-]{43}$/)
     assert.equal(new Set([state, transaction.nonce, transaction.codeVerifier]).size, 3)
     assert.notEqual((await request()).state, state)
   })
@@ -42,13 +48,23 @@ describe('authorization request', () => {
     })
     const params = new URL(url).searchParams
     assert.deepEqual(
-      ['prompt', 'login_hint', 'max_age', 'ui_locales', 'acr_values', 'audience'].map((name) => params.get(name)),
+      ['prompt', 'login_hint', 'max_age', 'ui_locales', 'acr_values', 'audience'].map((name) =>
+        params.get(name),
+      ),
       ['login', 'ann', '0', 'nl', 'mfa', 'api'],
     )
     assert.equal(transaction.returnTo, '/account')
     assert.equal(transaction.maxAge, 0)
   })
-  for (const name of ['state', 'nonce', 'code_challenge', 'redirect_uri', 'client_id', 'response_type', 'scope']) {
+  for (const name of [
+    'state',
+    'nonce',
+    'code_challenge',
+    'redirect_uri',
+    'client_id',
+    'response_type',
+    'scope',
+  ]) {
     test(`extraParams cannot override ${name}`, async () => {
       await assert.rejects(request({ extraParams: { [name]: 'x' } }), { code: 'invalid_config' })
     })

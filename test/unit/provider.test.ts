@@ -6,7 +6,12 @@ import { createMemoryVault, type Vault } from '../../src/vault.js'
 import { makeKey, rejectsWith, type TestKey } from './helpers.js'
 
 const issuer = 'https://id.example.com'
-const discovery = { issuer, authorization_endpoint: `${issuer}/auth`, token_endpoint: `${issuer}/token`, jwks_uri: `${issuer}/jwks` }
+const discovery = {
+  issuer,
+  authorization_endpoint: `${issuer}/auth`,
+  token_endpoint: `${issuer}/token`,
+  jwks_uri: `${issuer}/jwks`,
+}
 
 let keyA: TestKey
 let keyB: TestKey
@@ -16,16 +21,27 @@ before(async () => {
 })
 
 /** A provider over an injected fetch that serves the given documents and counts requests. */
-function setup(documents: { discovery?: unknown; jwks?: () => unknown } = {}, vault: Vault = createMemoryVault()) {
+function setup(
+  documents: { discovery?: unknown; jwks?: () => unknown } = {},
+  vault: Vault = createMemoryVault(),
+) {
   const requests: string[] = []
   let time = 1_800_000_000
   const fetchFn = (async (url: string) => {
     const path = new URL(url).pathname
     requests.push(path)
-    const body = path === '/jwks' ? (documents.jwks ?? (() => ({ keys: [keyA.jwk] })))() : (documents.discovery ?? discovery)
+    const body =
+      path === '/jwks'
+        ? (documents.jwks ?? (() => ({ keys: [keyA.jwk] })))()
+        : (documents.discovery ?? discovery)
     return new Response(JSON.stringify(body))
   }) as typeof fetch
-  const config = validateConfig({ issuer, clientId: 'spa', redirectUri: 'https://app.example.com/cb', fetch: fetchFn })
+  const config = validateConfig({
+    issuer,
+    clientId: 'spa',
+    redirectUri: 'https://app.example.com/cb',
+    fetch: fetchFn,
+  })
   const provider = createProvider({ config, vault: () => vault, now: () => time })
   return { provider, requests, vault, advance: (seconds: number) => (time += seconds) }
 }
@@ -58,7 +74,9 @@ describe('provider metadata and keys', () => {
   })
   test('an unknown kid refetches the JWKS, at most once per 30 s', async () => {
     let rotated = false
-    const { provider, requests, advance } = setup({ jwks: () => ({ keys: rotated ? [keyA.jwk, keyB.jwk] : [keyA.jwk] }) })
+    const { provider, requests, advance } = setup({
+      jwks: () => ({ keys: rotated ? [keyA.jwk, keyB.jwk] : [keyA.jwk] }),
+    })
     await provider.resolveKey({ alg: 'RS256', kid: 'a' })
     rotated = true
     advance(29)
@@ -71,15 +89,31 @@ describe('provider metadata and keys', () => {
     assert.equal(requests.filter((path) => path === '/jwks').length, 2)
   })
   test('a bad discovery document is discovery_error', async () => {
-    await rejectsWith(setup({ discovery: { ...discovery, issuer: 'https://evil.example.com' } }).provider.metadata(), 'discovery_error')
+    await rejectsWith(
+      setup({
+        discovery: { ...discovery, issuer: 'https://evil.example.com' },
+      }).provider.metadata(),
+      'discovery_error',
+    )
   })
   test('a bad JWKS is jwks_error', async () => {
-    await rejectsWith(setup({ jwks: () => ({ keys: {} }) }).provider.resolveKey({ alg: 'RS256' }), 'jwks_error')
+    await rejectsWith(
+      setup({ jwks: () => ({ keys: {} }) }).provider.resolveKey({ alg: 'RS256' }),
+      'jwks_error',
+    )
   })
   test('static metadata skips discovery', async () => {
     const { requests } = setup()
-    const config = validateConfig({ issuer, clientId: 'spa', redirectUri: 'https://app.example.com/cb', metadata: discovery })
-    assert.equal((await createProvider({ config, vault: createMemoryVault, now: Date.now }).metadata()).issuer, issuer)
+    const config = validateConfig({
+      issuer,
+      clientId: 'spa',
+      redirectUri: 'https://app.example.com/cb',
+      metadata: discovery,
+    })
+    assert.equal(
+      (await createProvider({ config, vault: createMemoryVault, now: Date.now }).metadata()).issuer,
+      issuer,
+    )
     assert.deepEqual(requests, [])
   })
 })

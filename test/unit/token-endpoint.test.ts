@@ -4,14 +4,24 @@ import { fetchToken, validateTokenResponse } from '../../src/token-endpoint.js'
 import { isOidcError } from '../../src/errors.js'
 import { rejectsWith, throwsWith } from './helpers.js'
 
-const good = { access_token: 'at', token_type: 'Bearer', id_token: 'a.b.c', expires_in: 300, refresh_token: 'rt', scope: 'openid' }
-const rejects = (body: unknown) => throwsWith(() => validateTokenResponse(body, { requireIdToken: true }), 'token_error')
+const good = {
+  access_token: 'at',
+  token_type: 'Bearer',
+  id_token: 'a.b.c',
+  expires_in: 300,
+  refresh_token: 'rt',
+  scope: 'openid',
+}
+const rejects = (body: unknown) =>
+  throwsWith(() => validateTokenResponse(body, { requireIdToken: true }), 'token_error')
 
 /** A fetch as a page would get it; the seam of the `fetch` option. */
-const answer = (status: number, body: string) => async () => new Response(body, { status, headers: { 'content-type': 'application/json' } })
+const answer = (status: number, body: string) => async () =>
+  new Response(body, { status, headers: { 'content-type': 'application/json' } })
 
 describe('token response (SPEC rule 4)', () => {
-  test('a complete response', () => assert.deepEqual(validateTokenResponse(good, { requireIdToken: true }), good))
+  test('a complete response', () =>
+    assert.deepEqual(validateTokenResponse(good, { requireIdToken: true }), good))
   test('token_type is case-insensitive Bearer or DPoP', () => {
     validateTokenResponse({ ...good, token_type: 'bearer' }, { requireIdToken: true })
     validateTokenResponse({ ...good, token_type: 'DPoP' }, { requireIdToken: true })
@@ -31,7 +41,10 @@ describe('token response (SPEC rule 4)', () => {
     rejects(null)
   })
   test('a refresh response may omit the id_token', () => {
-    assert.equal(validateTokenResponse({ ...good, id_token: undefined }, { requireIdToken: false }).id_token, undefined)
+    assert.equal(
+      validateTokenResponse({ ...good, id_token: undefined }, { requireIdToken: false }).id_token,
+      undefined,
+    )
   })
 })
 
@@ -42,23 +55,39 @@ describe('token request', () => {
       seen = { url, init }
       return new Response(JSON.stringify(good), { status: 200 })
     }) as typeof fetch
-    await fetchToken(fetchFn, 'https://id.example.com/token', { grant_type: 'authorization_code', code: 'c' }, { requireIdToken: true })
+    await fetchToken(
+      fetchFn,
+      'https://id.example.com/token',
+      { grant_type: 'authorization_code', code: 'c' },
+      { requireIdToken: true },
+    )
     assert.equal(seen?.init.method, 'POST')
     assert.equal(seen?.init.headers, undefined, 'no extra header, so no CORS preflight')
     assert.equal(String(seen?.init.body), 'grant_type=authorization_code&code=c')
   })
   test('an error status keeps the provider error only', async () => {
-    const body = JSON.stringify({ error: 'invalid_grant', error_description: 'gone', echo: 'secret-token' })
-    await assert.rejects(fetchToken(answer(400, body) as typeof fetch, 'https://t', {}, { requireIdToken: true }), (error) => {
-      assert.ok(isOidcError(error))
-      assert.equal(error.code, 'token_error')
-      assert.equal(error.error, 'invalid_grant')
-      assert.equal(error.errorDescription, 'gone')
-      assert.ok(!JSON.stringify({ ...error, message: error.message }).includes('secret-token'))
-      return true
+    const body = JSON.stringify({
+      error: 'invalid_grant',
+      error_description: 'gone',
+      echo: 'secret-token',
     })
+    await assert.rejects(
+      fetchToken(answer(400, body) as typeof fetch, 'https://t', {}, { requireIdToken: true }),
+      (error) => {
+        assert.ok(isOidcError(error))
+        assert.equal(error.code, 'token_error')
+        assert.equal(error.error, 'invalid_grant')
+        assert.equal(error.errorDescription, 'gone')
+        assert.ok(!JSON.stringify({ ...error, message: error.message }).includes('secret-token'))
+        return true
+      },
+    )
   })
-  test('a body that is not JSON', () => rejectsWith(fetchToken(answer(200, '<html>') as typeof fetch, 'https://t', {}, { requireIdToken: true }), 'token_error'))
+  test('a body that is not JSON', () =>
+    rejectsWith(
+      fetchToken(answer(200, '<html>') as typeof fetch, 'https://t', {}, { requireIdToken: true }),
+      'token_error',
+    ))
   test('a network failure', async () => {
     const failing = (async () => {
       throw new TypeError('Failed to fetch')

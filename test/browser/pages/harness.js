@@ -4,10 +4,24 @@ window.startHarness = (lib) => {
   const config = window.__testConfig ?? {}
   const redirectUri = location.origin + location.pathname
   const makeClient = (options) =>
-    new lib.OidcClient({ issuer: config.issuer, clientId: 'spa', redirectUri, postLogoutRedirectUri: redirectUri, ...options })
+    new lib.OidcClient({
+      issuer: config.issuer,
+      clientId: 'spa',
+      redirectUri,
+      postLogoutRedirectUri: redirectUri,
+      ...options,
+    })
   const client = makeClient(config.client)
   const events = []
-  for (const type of ['signedin', 'signedout', 'refreshed', 'expiring', 'expired', 'error', 'change']) {
+  for (const type of [
+    'signedin',
+    'signedout',
+    'refreshed',
+    'expiring',
+    'expired',
+    'error',
+    'change',
+  ]) {
     client.addEventListener(type, (event) => {
       const detail = event.detail
       events.push({ type, status: detail?.status ?? null, code: detail?.code ?? null })
@@ -25,7 +39,12 @@ window.startHarness = (lib) => {
       }
       return { ok: true, state: await client.init() }
     } catch (error) {
-      return { ok: false, code: error.code, reason: error.reason ?? null, isOidcError: lib.isOidcError(error) }
+      return {
+        ok: false,
+        code: error.code,
+        reason: error.reason ?? null,
+        isOidcError: lib.isOidcError(error),
+      }
     }
   })()
 }
