@@ -1,9 +1,10 @@
 import assert from 'node:assert/strict'
 import { after, before, describe, test } from 'node:test'
 import type { Browser, BrowserContext } from 'playwright-core'
+import { readFile } from 'node:fs/promises'
 import { launchBrowser, newLoopbackContext } from '../support/browser.js'
 import { startProvider, type TestProvider } from '../support/provider.js'
-import { startStaticServer, type StaticServer } from '../support/static-server.js'
+import { repoRoot, startStaticServer, type StaticServer } from '../support/static-server.js'
 import { editRecord, logIn, newApp, ready, storedKeys } from './app.js'
 
 const mounts = {
@@ -33,6 +34,15 @@ before(async () => {
   iife = `${app.origin}/pages/iife.html`
   esm = `${app.origin}/pages/esm.html`
   op = await startProvider({ redirectUris: [iife, esm] })
+  // The same app with an opaque origin (CSP sandbox), where IndexedDB cannot be opened.
+  const page = await readFile(`${repoRoot}/test/browser/pages/iife.html`)
+  app.route('/pages/sandboxed.html', (_req, res) => {
+    res.writeHead(200, {
+      'content-type': 'text/html',
+      'content-security-policy': 'sandbox allow-scripts',
+    })
+    res.end(page)
+  })
 })
 
 after(async () => {
@@ -266,6 +276,29 @@ describe('persistence', { timeout: 60_000 }, () => {
     assert.equal((await ready(first)).state?.claims?.sub, 'alice')
     await second.reload()
     assert.equal((await ready(second)).state?.status, 'signedOut')
+    await context.close()
+  })
+})
+
+describe('when IndexedDB cannot be opened', { timeout: 60_000 }, () => {
+  test('init falls back to memory and says storage_error; login throws it before navigating', async () => {
+    const context = await newContext()
+    const page = await newApp(context, `${app.origin}/pages/sandboxed.html`)
+    const result = await ready(page)
+    assert.equal(result.state?.status, 'signedOut')
+    assert.equal(await page.evaluate(() => window.client.getState().error.code), 'storage_error')
+    assert.equal(
+      await page.evaluate(() => window.client.init().then((state: any) => state.status)),
+      'signedOut',
+    )
+    const login = await page.evaluate(() =>
+      window.client.login().then(
+        () => 'navigated',
+        (error: any) => error.code,
+      ),
+    )
+    assert.equal(login, 'storage_error')
+    assert.equal(page.url(), `${app.origin}/pages/sandboxed.html`)
     await context.close()
   })
 })

@@ -49,6 +49,8 @@ export async function startProvider(options: ProviderOptions): Promise<TestProvi
     clients: [client('spa'), client('spa-2')],
     jwks: { keys: [key] },
     cookies: { keys: ['test-cookie-key'] },
+    // Profile and email claims in the ID token itself, so the demo can show them.
+    conformIdTokenClaims: false,
     claims: { openid: ['sub'], email: ['email', 'email_verified'], profile: ['name'] },
     enabledJWA: { idTokenSigningAlgValues: ['RS256', 'PS256', 'ES256', 'EdDSA', 'Ed25519'] },
     features: { devInteractions: { enabled: true }, revocation: { enabled: true } },

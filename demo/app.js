@@ -1,0 +1,63 @@
+// The demo app: the script-tag build, no bundler. Renders the auth state and its events.
+const { OidcClient, isOidcError } = window.OidcBrowser
+const { issuer, clientId } = window.demoConfig
+const home = `${location.origin}/`
+
+const client = new OidcClient({
+  issuer,
+  clientId,
+  redirectUri: home,
+  postLogoutRedirectUri: home,
+  scope: 'openid profile email',
+})
+
+const $ = (id) => document.getElementById(id)
+
+function render(state) {
+  $('status').textContent = state.status
+  $('login').hidden = state.status !== 'signedOut'
+  $('logout').hidden = state.status !== 'signedIn'
+  const error = state.status === 'signedOut' ? state.error : undefined
+  $('error').hidden = !error
+  $('error').textContent = error
+    ? `${error.code}${error.reason ? ` (${error.reason})` : ''}: ${error.message}`
+    : ''
+  $('claims-card').hidden = state.status !== 'signedIn'
+  if (state.status === 'signedIn') {
+    $('claims').replaceChildren(
+      ...Object.entries(state.claims).map(([name, value]) => {
+        const row = document.createElement('tr')
+        const key = document.createElement('th')
+        const cell = document.createElement('td')
+        key.textContent = name
+        cell.textContent = typeof value === 'object' ? JSON.stringify(value) : String(value)
+        row.append(key, cell)
+        return row
+      }),
+    )
+    $('expiry').textContent =
+      `Access token expires at ${new Date(state.expiresAt * 1000).toLocaleTimeString()}.`
+  }
+}
+
+function logEvent(event) {
+  const item = document.createElement('li')
+  const detail = event.detail
+  item.textContent = `${new Date().toLocaleTimeString()}  ${event.type}${isOidcError(detail) ? `: ${detail.code}` : ''}`
+  $('events').prepend(item)
+}
+
+for (const type of ['signedin', 'signedout', 'refreshed', 'expiring', 'expired', 'error']) {
+  client.addEventListener(type, logEvent)
+}
+client.subscribe(render)
+render(client.getState())
+
+$('login').addEventListener('click', () => client.login())
+$('logout').addEventListener('click', () => client.logout())
+
+if (client.isCallback()) {
+  client.handleRedirectCallback().catch(() => {})
+} else {
+  client.init()
+}

@@ -1,0 +1,29 @@
+// `npm run demo`: a real OpenID Provider and a static server for this page, on 127.0.0.1 only.
+import { pathToFileURL } from 'node:url'
+import { startProvider } from '../test/support/provider.js'
+import { startStaticServer } from '../test/support/static-server.js'
+
+export async function startDemo({ port = 0 }: { port?: number } = {}) {
+  const app = await startStaticServer({ '/': 'demo', '/dist/': 'dist' }, port)
+  const appUrl = `${app.origin}/`
+  const op = await startProvider({ redirectUris: [appUrl], postLogoutRedirectUris: [appUrl] })
+  app.route('/config.js', (_req, res) => {
+    res.writeHead(200, { 'content-type': 'text/javascript', 'cache-control': 'no-store' })
+    res.end(`window.demoConfig = ${JSON.stringify({ issuer: op.issuer, clientId: 'spa' })}\n`)
+  })
+  return {
+    url: appUrl,
+    issuer: op.issuer,
+    close: async () => {
+      await app.close()
+      await op.close()
+    },
+  }
+}
+
+if (import.meta.url === pathToFileURL(process.argv[1] ?? '').href) {
+  const demo = await startDemo({ port: Number(process.env.PORT ?? 8080) })
+  console.log(`\noidc-browser demo: ${demo.url}`)
+  console.log(`OpenID Provider:   ${demo.issuer} (any login name and password work)\n`)
+  console.log('Press Ctrl+C to stop.')
+}
