@@ -12,7 +12,9 @@ import { validateIdToken, validateStoredIdToken, type IdTokenClaims } from './id
 import { allowedAlgorithms } from './jwks.js'
 import { createAuthorizationRequest, toLoginTransaction, type LoginOptions } from './login.js'
 import { createProvider, type Provider } from './provider.js'
-import { toSession, type Session } from './session.js'
+import { refreshSession } from './refresh.js'
+import { expiringAt, toSession, type Session } from './session.js'
+import { createTabChannel, withTabLock, type TabMessage } from './tabs.js'
 import { fetchToken } from './token-endpoint.js'
 import { parseSecureUrl } from './url.js'
 import { createIdbVault, createMemoryVault, type Vault } from './vault.js'
@@ -30,8 +32,8 @@ export interface CallbackResult {
   returnTo?: string
 }
 
-// Seconds before expiry at which an access token is no longer handed out.
-const expiryMarginSeconds = 60
+const maxTimerDelay = 2 ** 31 - 1
+const revocationTimeoutMs = 3000
 
 const epochSeconds = () => Math.floor(Date.now() / 1000)
 
@@ -53,6 +55,9 @@ export class OidcClient extends EventTarget {
   #vault: Vault
   #session: Session | undefined
   #initializing: Promise<AuthState> | undefined
+  #refreshing: Promise<Session> | undefined
+  #tabs: ReturnType<typeof createTabChannel> | undefined
+  #timers: ReturnType<typeof setTimeout>[] = []
 
   constructor(options: OidcClientOptions) {
     super()
@@ -66,6 +71,7 @@ export class OidcClient extends EventTarget {
       now: epochSeconds,
     })
     this.#store = createAuthState((type: AuthEventType, state: AuthState) => {
+      if (type === 'change') this.#scheduleExpiry()
       const detail =
         type === 'error' && state.status === 'signedOut' && state.error ? state.error : state
       this.dispatchEvent(new CustomEvent(type, { detail }))
@@ -83,6 +89,7 @@ export class OidcClient extends EventTarget {
    * again first. No request when discovery and the JWKS are cached. Idempotent.
    */
   init(): Promise<AuthState> {
+    this.#connect()
     this.#initializing ??= this.#restore()
     return this.#initializing
   }
@@ -244,6 +251,7 @@ export class OidcClient extends EventTarget {
       idToken,
       accessToken: tokens.access_token,
       // Without expires_in, the access token is taken to live as long as the ID token.
+      issuedAt: now,
       expiresAt: tokens.expires_in === undefined ? claims.exp : now + tokens.expires_in,
       ...(tokens.refresh_token === undefined ? {} : { refreshToken: tokens.refresh_token }),
       ...(tokens.scope === undefined ? {} : { scope: tokens.scope }),
@@ -251,47 +259,219 @@ export class OidcClient extends EventTarget {
     await this.#vault.set('session', session)
     this.#session = session
     this.#store.setSignedIn(claims, session.expiresAt)
+    this.#connect().post({ type: 'signedin' })
     return transaction.returnTo === undefined
       ? { claims }
       : { claims, returnTo: transaction.returnTo }
   }
 
-  /** A valid access token, or `OidcError('login_required')`. */
+    /**
+   * A valid access token. One that is within 60 s of expiry is refreshed when a refresh token
+   * is held, once for all tabs; otherwise `OidcError('login_required')`.
+   */
   async getAccessToken(): Promise<string> {
     if (this.getState().status === 'initializing') await this.init()
     const session = this.#session
-    if (session && session.expiresAt - epochSeconds() > expiryMarginSeconds)
-      return session.accessToken
-    throw new OidcError('login_required', 'no valid access token is held')
+    if (session && epochSeconds() < expiringAt(session)) return session.accessToken
+    if (!session?.refreshToken) throw new OidcError('login_required', 'no valid access token is held')
+    return (await this.#refresh()).accessToken
+  }
+
+  // Concurrent calls in this tab share one refresh; other tabs wait on the Web Lock.
+  #refresh(): Promise<Session> {
+    this.#refreshing ??= this.#refreshUnderLock().finally(() => (this.#refreshing = undefined))
+    return this.#refreshing
+  }
+
+  #refreshUnderLock(): Promise<Session> {
+    const held = this.#session
+    return withTabLock(`${this.#channelName}|refresh`, async () => {
+      // Another tab may have refreshed, or ended the session, while this one waited.
+      const stored = toSession(await this.#vault.get('session'))
+      if (!stored) {
+        await this.#endSession()
+        throw new OidcError('login_required', 'the session has ended')
+      }
+      if (stored.accessToken !== held?.accessToken) return this.#adopt(stored)
+      const state = this.getState()
+      if (!stored.refreshToken || state.status !== 'signedIn') {
+        throw new OidcError('login_required', 'no refresh token is held')
+      }
+      let next: Awaited<ReturnType<typeof refreshSession>>
+      try {
+        next = await refreshSession({
+          ...(await this.#signatureExpectations()),
+          fetch: this.#config.fetch,
+          tokenEndpoint: (await this.#provider.metadata()).token_endpoint,
+          issuer: this.#config.issuer,
+          clientId: this.#config.clientId,
+          scope: this.#config.scope,
+          now: epochSeconds,
+          tolerance: this.#config.clockTolerance,
+          session: { ...stored, refreshToken: stored.refreshToken },
+          claims: state.claims,
+        })
+      } catch (error) {
+        throw await this.#refreshFailed(error)
+      }
+      await this.#vault.set('session', next.session)
+      this.#session = next.session
+      this.#store.setSignedIn(next.claims, next.session.expiresAt)
+      this.#connect().post({ type: 'refreshed' })
+      return next.session
+    })
+  }
+
+  // A refresh token the provider refuses, or an ID token for another user, ends the session
+  // in every tab; a network failure or a 5xx leaves it as it is.
+  async #refreshFailed(error: unknown): Promise<OidcError> {
+    if (isOidcError(error) && error.code === 'token_error' && error.error === 'invalid_grant') {
+      const ended = new OidcError('login_required', 'the provider no longer accepts the refresh token', {
+        cause: error,
+      })
+      await this.#endSession(ended)
+      return ended
+    }
+    if (isOidcError(error) && error.code === 'id_token_invalid') {
+      await this.#endSession(error)
+      return error
+    }
+    const kept = isOidcError(error)
+      ? error
+      : new OidcError('token_error', 'refresh failed', { cause: safeCause(error) })
+    this.dispatchEvent(new CustomEvent('error', { detail: kept }))
+    return kept
+  }
+
+  // Takes over a session another tab stored, verifying its ID token like a restore does.
+  async #adopt(session: Session): Promise<Session> {
+    const { issuer, clientId } = this.#config
+    try {
+      const claims = await validateStoredIdToken(session.idToken, {
+        issuer,
+        clientId,
+        ...(await this.#signatureExpectations()),
+      })
+      this.#session = session
+      this.#store.setSignedIn(claims, session.expiresAt)
+      return session
+    } catch (error) {
+      if (isOidcError(error) && error.code === 'id_token_invalid') await this.#endSession()
+      throw error
+    }
+  }
+
+  /** Clears the session here and tells the other tabs; returns the storage error, if any. */
+  async #endSession(error?: OidcError): Promise<unknown> {
+    this.#session = undefined
+    let failed: unknown
+    await this.#vault.del('session').catch((cause: unknown) => (failed = cause))
+    this.#store.setSignedOut(error)
+    this.#connect().post(error ? { type: 'signedout', error: error.code } : { type: 'signedout' })
+    return failed
+  }
+
+  async #onTabMessage(message: TabMessage) {
+    if (message.type === 'signedout') {
+      this.#session = undefined
+      this.#store.setSignedOut(
+        message.error ? new OidcError(message.error, 'the session ended in another tab') : undefined,
+      )
+      return
+    }
+    // A memory vault is this tab's own: there is nothing of the other tab's to read.
+    if (this.#config.persist === 'memory') return
+    const stored = toSession(await this.#vault.get('session').catch(() => undefined))
+    if (stored && stored.accessToken !== this.#session?.accessToken) await this.#adopt(stored).catch(() => {})
+  }
+
+  // Tab sync and the expiry re-checks start with the first call that needs them, not at construction.
+  #connect() {
+    if (this.#tabs) return this.#tabs
+    this.#tabs = createTabChannel(this.#channelName, (message) => void this.#onTabMessage(message))
+    if (typeof document !== 'undefined') {
+      // Timers stop in sleeping tabs: look again when the tab shows or the network returns.
+      const recheck = () => this.#refreshIfDue()
+      document.addEventListener('visibilitychange', recheck)
+      globalThis.addEventListener('online', recheck)
+    }
+    return this.#tabs
+  }
+
+  get #channelName() {
+    return `oidc-browser|${this.#config.issuer}|${this.#config.clientId}`
+  }
+
+  // `expiring` and `expired` follow the access token held; set again on each state change.
+  #scheduleExpiry() {
+    for (const timer of this.#timers) clearTimeout(timer)
+    this.#timers = []
+    const session = this.#session
+    if (!session || this.getState().status !== 'signedIn') return
+    const at = (epoch: number, task: () => void) => {
+      const delay = epoch * 1000 - Date.now()
+      // setTimeout cannot wait longer than 2^31 - 1 ms; look again then.
+      if (delay > maxTimerDelay) this.#timers.push(setTimeout(() => this.#scheduleExpiry(), maxTimerDelay))
+      else this.#timers.push(setTimeout(task, Math.max(0, delay)))
+    }
+    at(expiringAt(session), () => {
+      this.dispatchEvent(new CustomEvent('expiring', { detail: this.getState() }))
+      this.#refreshIfDue()
+    })
+    at(session.expiresAt, () => this.dispatchEvent(new CustomEvent('expired', { detail: this.getState() })))
+  }
+
+  // The automatic refresh: only with a refresh token, in a visible tab, once the token is expiring.
+  #refreshIfDue() {
+    const session = this.#session
+    if (!session?.refreshToken || epochSeconds() < expiringAt(session)) return
+    if (typeof document !== 'undefined' && document.visibilityState === 'hidden') return
+    // A failure is on the state or an `error` event already.
+    this.getAccessToken().catch(() => {})
   }
 
   /**
-   * Ends the session here, then (unless `localOnly`) at the provider's `end_session_endpoint`
+   * Ends the session in this tab and every other, revokes the refresh token (best effort, a few
+   * seconds at most), then, unless `localOnly`, goes to the provider's `end_session_endpoint`
    * with `id_token_hint`, `client_id` and `post_logout_redirect_uri`.
    */
   async logout(options: LogoutOptions = {}): Promise<void> {
+    const postLogoutRedirectUri = options.postLogoutRedirectUri ?? this.#config.postLogoutRedirectUri
+    if (options.postLogoutRedirectUri !== undefined && !parseSecureUrl(options.postLogoutRedirectUri)) {
+      throw new OidcError('invalid_config', '"postLogoutRedirectUri" must be an absolute https URL')
+    }
     const session = this.#session
-    this.#session = undefined
-    let cleared: unknown
-    await this.#vault.del('session').catch((error: unknown) => (cleared = error))
-    this.#store.setSignedOut()
-    if (cleared) throw cleared
+    const failed = await this.#endSession()
+    if (session?.refreshToken) await this.#revoke(session.refreshToken)
+    if (failed) throw failed
     if (options.localOnly) return
     const { end_session_endpoint } = await this.#provider.metadata()
     if (!end_session_endpoint) return
     const url = new URL(end_session_endpoint)
     url.searchParams.set('client_id', this.#config.clientId)
     if (session) url.searchParams.set('id_token_hint', session.idToken)
-    const postLogoutRedirectUri =
-      options.postLogoutRedirectUri ?? this.#config.postLogoutRedirectUri
-    if (
-      options.postLogoutRedirectUri !== undefined &&
-      !parseSecureUrl(options.postLogoutRedirectUri)
-    ) {
-      throw new OidcError('invalid_config', '"postLogoutRedirectUri" must be an absolute https URL')
-    }
-    if (postLogoutRedirectUri)
-      url.searchParams.set('post_logout_redirect_uri', postLogoutRedirectUri)
+    if (postLogoutRedirectUri) url.searchParams.set('post_logout_redirect_uri', postLogoutRedirectUri)
     location.assign(url.href)
+  }
+
+  // RFC 7009. Never blocks the logout for long, never fails it.
+  async #revoke(refreshToken: string) {
+    const revoke = async () => {
+      const { revocation_endpoint } = await this.#provider.metadata()
+      if (!revocation_endpoint) return
+      await this.#config.fetch(revocation_endpoint, {
+        method: 'POST',
+        credentials: 'omit',
+        body: new URLSearchParams({
+          token: refreshToken,
+          token_type_hint: 'refresh_token',
+          client_id: this.#config.clientId,
+        }),
+      })
+    }
+    let timer: ReturnType<typeof setTimeout> | undefined
+    await Promise.race([revoke(), new Promise((resolve) => (timer = setTimeout(resolve, revocationTimeoutMs)))])
+      .catch(() => {})
+      .finally(() => clearTimeout(timer))
   }
 }

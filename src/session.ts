@@ -5,6 +5,8 @@ export interface Session {
   idToken: string
   accessToken: string
   refreshToken?: string
+  /** When the access token was issued, epoch seconds. */
+  issuedAt: number
   /** Access token expiry, epoch seconds. */
   expiresAt: number
   scope?: string
@@ -19,8 +21,17 @@ export function toSession(value: unknown): Session | undefined {
     typeof record.accessToken !== 'string'
   )
     return undefined
-  if (typeof record.expiresAt !== 'number' || !Number.isFinite(record.expiresAt)) return undefined
+  if (!Number.isFinite(record.expiresAt) || !Number.isFinite(record.issuedAt)) return undefined
   if (record.refreshToken !== undefined && typeof record.refreshToken !== 'string') return undefined
   if (record.scope !== undefined && typeof record.scope !== 'string') return undefined
   return record as Session
+}
+
+// How long before expiry an access token counts as expiring: 60 s, or half its lifetime when
+// that is shorter, so that a short-lived token is not refreshed the moment it arrives.
+const expiryMarginSeconds = 60
+
+/** When the access token of a session starts expiring (`expiring` fires, refresh is due), epoch seconds. */
+export function expiringAt(session: Session): number {
+  return session.expiresAt - Math.min(expiryMarginSeconds, (session.expiresAt - session.issuedAt) / 2)
 }

@@ -18,6 +18,8 @@ export interface TestProvider {
   provider: Provider
   /** `METHOD /path` of every request the provider received, in order. */
   requests: string[]
+  /** `METHOD /path STATUS` of every answer, in order. */
+  responses: string[]
   close(): Promise<void>
 }
 
@@ -39,6 +41,7 @@ export async function startProvider(options: ProviderOptions): Promise<TestProvi
   })
   const origins = new Set(options.redirectUris.map((uri) => new URL(uri).origin))
   const requests: string[] = []
+  const responses: string[] = []
   // The issuer needs the port, so the server is bound first and the provider mounted after.
   const { createServer } = await import('node:http')
   let handler: ReturnType<Provider['callback']> | undefined
@@ -64,6 +67,10 @@ export async function startProvider(options: ProviderOptions): Promise<TestProvi
       Grant: 86_400,
     },
     clientBasedCORS: (_ctx, origin) => origins.has(origin),
+    // Refresh tokens for the public client without offline_access (the default wants that scope
+    // and prompt=consent); oidc-provider rotates them for public clients and revokes the whole
+    // grant when a spent one comes back.
+    issueRefreshToken: async (_ctx, client) => client.grantTypeAllowed('refresh_token'),
     findAccount: (_ctx, sub) => ({
       accountId: sub,
       claims: () => ({
@@ -77,12 +84,14 @@ export async function startProvider(options: ProviderOptions): Promise<TestProvi
   provider.use(async (ctx, next) => {
     requests.push(`${ctx.method} ${ctx.path}`)
     await next()
+    responses.push(`${ctx.method} ${ctx.path} ${ctx.status}`)
   })
   handler = provider.callback()
   return {
     issuer,
     provider,
     requests,
+    responses,
     close: () => new Promise((resolve) => server.close(() => resolve())),
   }
 }
