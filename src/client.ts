@@ -265,7 +265,7 @@ export class OidcClient extends EventTarget {
       : { claims, returnTo: transaction.returnTo }
   }
 
-    /**
+  /**
    * A valid access token. One that is within 60 s of expiry is refreshed when a refresh token
    * is held, once for all tabs; otherwise `OidcError('login_required')`.
    */
@@ -273,7 +273,8 @@ export class OidcClient extends EventTarget {
     if (this.getState().status === 'initializing') await this.init()
     const session = this.#session
     if (session && epochSeconds() < expiringAt(session)) return session.accessToken
-    if (!session?.refreshToken) throw new OidcError('login_required', 'no valid access token is held')
+    if (!session?.refreshToken)
+      throw new OidcError('login_required', 'no valid access token is held')
     return (await this.#refresh()).accessToken
   }
 
@@ -326,9 +327,13 @@ export class OidcClient extends EventTarget {
   // in every tab; a network failure or a 5xx leaves it as it is.
   async #refreshFailed(error: unknown): Promise<OidcError> {
     if (isOidcError(error) && error.code === 'token_error' && error.error === 'invalid_grant') {
-      const ended = new OidcError('login_required', 'the provider no longer accepts the refresh token', {
-        cause: error,
-      })
+      const ended = new OidcError(
+        'login_required',
+        'the provider no longer accepts the refresh token',
+        {
+          cause: error,
+        },
+      )
       await this.#endSession(ended)
       return ended
     }
@@ -375,14 +380,17 @@ export class OidcClient extends EventTarget {
     if (message.type === 'signedout') {
       this.#session = undefined
       this.#store.setSignedOut(
-        message.error ? new OidcError(message.error, 'the session ended in another tab') : undefined,
+        message.error
+          ? new OidcError(message.error, 'the session ended in another tab')
+          : undefined,
       )
       return
     }
     // A memory vault is this tab's own: there is nothing of the other tab's to read.
     if (this.#config.persist === 'memory') return
     const stored = toSession(await this.#vault.get('session').catch(() => undefined))
-    if (stored && stored.accessToken !== this.#session?.accessToken) await this.#adopt(stored).catch(() => {})
+    if (stored && stored.accessToken !== this.#session?.accessToken)
+      await this.#adopt(stored).catch(() => {})
   }
 
   // Tab sync and the expiry re-checks start with the first call that needs them, not at construction.
@@ -411,14 +419,17 @@ export class OidcClient extends EventTarget {
     const at = (epoch: number, task: () => void) => {
       const delay = epoch * 1000 - Date.now()
       // setTimeout cannot wait longer than 2^31 - 1 ms; look again then.
-      if (delay > maxTimerDelay) this.#timers.push(setTimeout(() => this.#scheduleExpiry(), maxTimerDelay))
+      if (delay > maxTimerDelay)
+        this.#timers.push(setTimeout(() => this.#scheduleExpiry(), maxTimerDelay))
       else this.#timers.push(setTimeout(task, Math.max(0, delay)))
     }
     at(expiringAt(session), () => {
       this.dispatchEvent(new CustomEvent('expiring', { detail: this.getState() }))
       this.#refreshIfDue()
     })
-    at(session.expiresAt, () => this.dispatchEvent(new CustomEvent('expired', { detail: this.getState() })))
+    at(session.expiresAt, () =>
+      this.dispatchEvent(new CustomEvent('expired', { detail: this.getState() })),
+    )
   }
 
   // The automatic refresh: only with a refresh token, in a visible tab, once the token is expiring.
@@ -436,8 +447,12 @@ export class OidcClient extends EventTarget {
    * with `id_token_hint`, `client_id` and `post_logout_redirect_uri`.
    */
   async logout(options: LogoutOptions = {}): Promise<void> {
-    const postLogoutRedirectUri = options.postLogoutRedirectUri ?? this.#config.postLogoutRedirectUri
-    if (options.postLogoutRedirectUri !== undefined && !parseSecureUrl(options.postLogoutRedirectUri)) {
+    const postLogoutRedirectUri =
+      options.postLogoutRedirectUri ?? this.#config.postLogoutRedirectUri
+    if (
+      options.postLogoutRedirectUri !== undefined &&
+      !parseSecureUrl(options.postLogoutRedirectUri)
+    ) {
       throw new OidcError('invalid_config', '"postLogoutRedirectUri" must be an absolute https URL')
     }
     const session = this.#session
@@ -450,7 +465,8 @@ export class OidcClient extends EventTarget {
     const url = new URL(end_session_endpoint)
     url.searchParams.set('client_id', this.#config.clientId)
     if (session) url.searchParams.set('id_token_hint', session.idToken)
-    if (postLogoutRedirectUri) url.searchParams.set('post_logout_redirect_uri', postLogoutRedirectUri)
+    if (postLogoutRedirectUri)
+      url.searchParams.set('post_logout_redirect_uri', postLogoutRedirectUri)
     location.assign(url.href)
   }
 
@@ -470,7 +486,10 @@ export class OidcClient extends EventTarget {
       })
     }
     let timer: ReturnType<typeof setTimeout> | undefined
-    await Promise.race([revoke(), new Promise((resolve) => (timer = setTimeout(resolve, revocationTimeoutMs)))])
+    await Promise.race([
+      revoke(),
+      new Promise((resolve) => (timer = setTimeout(resolve, revocationTimeoutMs))),
+    ])
       .catch(() => {})
       .finally(() => clearTimeout(timer))
   }

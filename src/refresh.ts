@@ -1,4 +1,8 @@
-import { validateRefreshedIdToken, type IdTokenClaims, type SignatureExpectations } from './id-token.js'
+import {
+  validateRefreshedIdToken,
+  type IdTokenClaims,
+  type SignatureExpectations,
+} from './id-token.js'
 import type { Session } from './session.js'
 import { fetchToken } from './token-endpoint.js'
 
@@ -58,7 +62,9 @@ export async function refreshSession(
       refreshToken: tokens.refresh_token ?? session.refreshToken,
       issuedAt,
       expiresAt: tokens.expires_in === undefined ? claims.exp : issuedAt + tokens.expires_in,
-      ...((tokens.scope ?? session.scope) === undefined ? {} : { scope: tokens.scope ?? session.scope }),
+      ...((tokens.scope ?? session.scope) === undefined
+        ? {}
+        : { scope: tokens.scope ?? session.scope }),
     },
   }
 }

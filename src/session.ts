@@ -33,5 +33,7 @@ const expiryMarginSeconds = 60
 
 /** When the access token of a session starts expiring (`expiring` fires, refresh is due), epoch seconds. */
 export function expiringAt(session: Session): number {
-  return session.expiresAt - Math.min(expiryMarginSeconds, (session.expiresAt - session.issuedAt) / 2)
+  return (
+    session.expiresAt - Math.min(expiryMarginSeconds, (session.expiresAt - session.issuedAt) / 2)
+  )
 }

@@ -17,7 +17,9 @@ export function createTabChannel(name: string, onMessage: (message: TabMessage) 
   channel.onmessage = (event: MessageEvent) => {
     const { type, error } = (event.data ?? {}) as Partial<TabMessage>
     if (type !== 'signedin' && type !== 'refreshed' && type !== 'signedout') return
-    onMessage(error === 'login_required' || error === 'id_token_invalid' ? { type, error } : { type })
+    onMessage(
+      error === 'login_required' || error === 'id_token_invalid' ? { type, error } : { type },
+    )
   }
   return { post: (message: TabMessage) => channel.postMessage(message) }
 }
