@@ -305,6 +305,16 @@ describe('refresh (Core 12.2)', () => {
       now + 900,
     )
   })
+  test('a bad signature ends the session', async () => {
+    const attacker = await makeKey('RS256', rs256.kid)
+    const { nonce: _, ...rest } = base()
+    const token = await sign(claims(), attacker)
+    await rejectsWith(
+      validateRefreshedIdToken(token, { ...rest, previous }),
+      'id_token_invalid',
+      'signature',
+    )
+  })
   test('another-sub ends the session', () =>
     rejectsWith(refresh(claims({ sub: 'user-2' })), 'id_token_invalid', 'sub'))
   test('another-aud ends the session', () =>
