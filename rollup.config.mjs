@@ -2,14 +2,15 @@ import nodeResolve from '@rollup/plugin-node-resolve'
 import terser from '@rollup/plugin-terser'
 import typescript from '@rollup/plugin-typescript'
 
-const external = ['jose', 'idb-keyval']
+const external = ['jose', 'idb-keyval', 'react', 'vue']
 
 export default [
-  // The npm entry: ESM with the dependencies left to the app's bundler, plus declarations.
+  // The npm entries: ESM with the dependencies left to the app's bundler, plus declarations.
+  // The adapters import only types from the core, so neither pulls the other in.
   {
-    input: 'src/index.ts',
+    input: { index: 'src/index.ts', react: 'src/react.ts', vue: 'src/vue.ts' },
     external,
-    output: { file: 'dist/index.js', format: 'es' },
+    output: { dir: 'dist', format: 'es' },
     plugins: [
       typescript({
         tsconfig: './tsconfig.json',
