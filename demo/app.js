@@ -23,6 +23,7 @@ function render(state) {
     ? `${error.code}${error.reason ? ` (${error.reason})` : ''}: ${error.message}`
     : ''
   $('claims-card').hidden = state.status !== 'signedIn'
+  $('api-card').hidden = state.status !== 'signedIn'
   if (state.status === 'signedIn') {
     $('claims').replaceChildren(
       ...Object.entries(state.claims).map(([name, value]) => {
@@ -35,8 +36,32 @@ function render(state) {
         return row
       }),
     )
-    $('expiry').textContent =
-      `Access token expires at ${new Date(state.expiresAt * 1000).toLocaleTimeString()}.`
+    showLifetime()
+  }
+}
+
+function showLifetime() {
+  const state = client.getState()
+  if (state.status !== 'signedIn') return
+  const left = Math.round(state.expiresAt - Date.now() / 1000)
+  $('expiry').textContent =
+    left > 0 ? `Access token expires in ${left} s.` : 'Access token has expired.'
+}
+setInterval(showLifetime, 1000)
+
+async function callApi() {
+  $('api-result').textContent = '…'
+  try {
+    const token = await client.getAccessToken()
+    const response = await fetch('/api/me', { headers: { authorization: `Bearer ${token}` } })
+    const body = await response.json()
+    $('api-result').textContent = response.ok
+      ? `The API says you are "${body.sub}".`
+      : `HTTP ${response.status}: ${body.error}`
+  } catch (error) {
+    $('api-result').textContent = isOidcError(error)
+      ? `${error.code}: ${error.message}`
+      : String(error)
   }
 }
 
@@ -55,6 +80,7 @@ render(client.getState())
 
 $('login').addEventListener('click', () => client.login())
 $('logout').addEventListener('click', () => client.logout())
+$('call-api').addEventListener('click', callApi)
 
 if (client.isCallback()) {
   client.handleRedirectCallback().catch(() => {})

@@ -6,10 +6,27 @@ import { startStaticServer } from '../test/support/static-server.js'
 export async function startDemo({ port = 0 }: { port?: number } = {}) {
   const app = await startStaticServer({ '/': 'demo', '/dist/': 'dist' }, port)
   const appUrl = `${app.origin}/`
-  const op = await startProvider({ redirectUris: [appUrl], postLogoutRedirectUris: [appUrl] })
+  // Two-minute access tokens, so the automatic refresh shows in the event log within a minute.
+  const op = await startProvider({
+    redirectUris: [appUrl],
+    postLogoutRedirectUris: [appUrl],
+    accessTokenTtl: 120,
+  })
   app.route('/config.js', (_req, res) => {
     res.writeHead(200, { 'content-type': 'text/javascript', 'cache-control': 'no-store' })
     res.end(`window.demoConfig = ${JSON.stringify({ issuer: op.issuer, clientId: 'spa' })}\n`)
+  })
+  // The protected API: checks the bearer token at the provider's userinfo endpoint.
+  app.route('/api/me', async (req, res) => {
+    const userinfo = await fetch(`${op.issuer}/me`, {
+      headers: { authorization: req.headers.authorization ?? '' },
+    })
+    const body = userinfo.ok
+      ? { sub: ((await userinfo.json()) as { sub: string }).sub }
+      : { error: 'invalid_token' }
+    res
+      .writeHead(userinfo.ok ? 200 : 401, { 'content-type': 'application/json' })
+      .end(JSON.stringify(body))
   })
   return {
     url: appUrl,

@@ -45,6 +45,11 @@ test(
     assert.equal(claims.email, 'demo-user@example.com')
     assert.equal(claims.iss, demo.issuer)
     assert.match((await page.textContent('#events')) ?? '', /signedin/)
+    await page.click('#call-api')
+    await page.waitForFunction(() =>
+      document.querySelector('#api-result')?.textContent?.includes('demo-user'),
+    )
+    assert.equal(await page.textContent('#api-result'), 'The API says you are "demo-user".')
     await mkdir(`${repoRoot}/test-results`, { recursive: true })
     await page.screenshot({ path: `${repoRoot}/test-results/demo-signed-in.png`, fullPage: true })
 

@@ -23,12 +23,18 @@ export type Mounts = Record<string, string>
 export interface StaticServer {
   origin: string
   /** Add a route answered by code instead of a file. */
-  route(path: string, handle: (req: IncomingMessage, res: ServerResponse) => void): void
+  route(
+    path: string,
+    handle: (req: IncomingMessage, res: ServerResponse) => void | Promise<void>,
+  ): void
   close(): Promise<void>
 }
 
 export async function startStaticServer(mounts: Mounts, port = 0): Promise<StaticServer> {
-  const routes = new Map<string, (req: IncomingMessage, res: ServerResponse) => void>()
+  const routes = new Map<
+    string,
+    (req: IncomingMessage, res: ServerResponse) => void | Promise<void>
+  >()
   const prefixes = Object.keys(mounts).sort((a, b) => b.length - a.length)
   const server = createServer(async (req, res) => {
     const path = decodeURIComponent(new URL(req.url ?? '/', 'http://x').pathname)
