@@ -56,6 +56,7 @@ export class OidcClient extends EventTarget {
   #session: Session | undefined
   #initializing: Promise<AuthState> | undefined
   #refreshing: Promise<Session> | undefined
+  #callback: Promise<CallbackResult> | undefined
   #tabs: ReturnType<typeof createTabChannel> | undefined
   #timers: ReturnType<typeof setTimeout>[] = []
 
@@ -176,7 +177,13 @@ export class OidcClient extends EventTarget {
    * Completes a login from the redirect URI. On success the state is `signedIn`; on failure the
    * `OidcError` is thrown, the state is `signedOut` with it, and nothing of the response is kept.
    */
-  async handleRedirectCallback(url: string = location.href): Promise<CallbackResult> {
+  handleRedirectCallback(url: string = location.href): Promise<CallbackResult> {
+    // A second call while one runs (React StrictMode runs effects twice) shares its outcome.
+    this.#callback ??= this.#handleCallback(url).finally(() => (this.#callback = undefined))
+    return this.#callback
+  }
+
+  async #handleCallback(url: string): Promise<CallbackResult> {
     if (typeof location !== 'undefined' && url === location.href) {
       history.replaceState(history.state, '', stripCallbackParameters(url))
     }
