@@ -112,27 +112,33 @@ export class OidcClient extends EventTarget {
       return this.getState()
     }
     try {
-      const { issuer, clientId } = this.#config
-      const claims = await validateStoredIdToken(session.idToken, {
-        issuer,
-        clientId,
-        ...(await this.#signatureExpectations()),
-      })
+      const claims = await this.#verifyStored(session)
       this.#settleRestore(() => {
         this.#session = session
         this.#store.setSignedIn(claims, session.expiresAt)
       })
     } catch (error) {
-      // A record that fails verification is gone for good; one we could not check yet (network) stays.
-      if (isOidcError(error) && error.code === 'id_token_invalid')
-        await this.#vault.del('session').catch(() => {})
-      this.#settleRestore(() =>
-        this.#store.setSignedOut(
-          isOidcError(error) && error.code !== 'id_token_invalid' ? error : undefined,
-        ),
-      )
+      // A record that failed verification is gone; one we could not check yet (network) stays.
+      const unchecked = isOidcError(error) && error.code !== 'id_token_invalid'
+      this.#settleRestore(() => this.#store.setSignedOut(unchecked ? error : undefined))
     }
     return this.getState()
+  }
+
+  /** Verifies a stored session's ID token again (signature, iss, aud); deletes a record that fails. */
+  async #verifyStored(session: Session): Promise<Readonly<IdTokenClaims>> {
+    const { issuer, clientId } = this.#config
+    try {
+      return await validateStoredIdToken(session.idToken, {
+        issuer,
+        clientId,
+        ...(await this.#signatureExpectations()),
+      })
+    } catch (error) {
+      if (isOidcError(error) && error.code === 'id_token_invalid')
+        await this.#vault.del('session').catch(() => {})
+      throw error
+    }
   }
 
   // A callback or logout that finished while init() was reading wins over the restore.
@@ -357,13 +363,8 @@ export class OidcClient extends EventTarget {
 
   // Takes over a session another tab stored, verifying its ID token like a restore does.
   async #adopt(session: Session): Promise<Session> {
-    const { issuer, clientId } = this.#config
     try {
-      const claims = await validateStoredIdToken(session.idToken, {
-        issuer,
-        clientId,
-        ...(await this.#signatureExpectations()),
-      })
+      const claims = await this.#verifyStored(session)
       this.#session = session
       this.#store.setSignedIn(claims, session.expiresAt)
       return session

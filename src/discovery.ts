@@ -45,23 +45,22 @@ export function validateMetadata(
     metadata[name] = doc[name]
   }
   const algs = doc.id_token_signing_alg_values_supported
-  if (algs !== undefined) {
-    if (!Array.isArray(algs) || !algs.every((alg) => typeof alg === 'string')) {
-      throw fail(
-        '"id_token_signing_alg_values_supported" of the provider metadata is not an array of strings',
-      )
-    }
-    metadata.id_token_signing_alg_values_supported = [...algs]
+  if (
+    algs !== undefined &&
+    !(Array.isArray(algs) && algs.every((alg) => typeof alg === 'string'))
+  ) {
+    throw fail(
+      '"id_token_signing_alg_values_supported" of the provider metadata is of the wrong type',
+    )
   }
+  if (algs) metadata.id_token_signing_alg_values_supported = [...algs]
   const issParam = doc.authorization_response_iss_parameter_supported
-  if (issParam !== undefined) {
-    if (typeof issParam !== 'boolean') {
-      throw fail(
-        '"authorization_response_iss_parameter_supported" of the provider metadata is not a boolean',
-      )
-    }
-    metadata.authorization_response_iss_parameter_supported = issParam
+  if (issParam !== undefined && typeof issParam !== 'boolean') {
+    throw fail(
+      '"authorization_response_iss_parameter_supported" of the provider metadata is of the wrong type',
+    )
   }
+  if (issParam !== undefined) metadata.authorization_response_iss_parameter_supported = issParam
   return metadata as unknown as ProviderMetadata
 }
 

@@ -125,7 +125,7 @@ async function verifySignature(token: string, { algorithms, resolveKey }: Signat
   const { alg, kid } = header
   // Filtered again here, so that no allow-list can ever let `none` or an HMAC algorithm through.
   if (typeof alg !== 'string' || !allowedAlgorithms(algorithms).includes(alg))
-    fail('alg', 'ID token "alg" is not an asymmetric algorithm the provider advertises')
+    fail('alg', 'ID token "alg" is not allowed')
   if (kid !== undefined && typeof kid !== 'string') fail('kid', 'ID token "kid" is not a string')
   // Only the provider's JWKS supplies keys: "jku", "jwk", "x5u" and "x5c" are never read.
   const key = await resolveKey(kid === undefined ? { alg } : { alg, kid })

@@ -62,10 +62,6 @@ export function selectKey(keys: JWK[], header: { alg: string; kid?: string }): J
   const fitting = keys.filter(
     (key) => fitsAlgorithm(key, header.alg) && (header.kid === undefined || key.kid === header.kid),
   )
-  if (fitting.length > 1)
-    throw idTokenInvalid(
-      'kid',
-      'several keys of the JWKS fit the ID token and it names none of them by "kid"',
-    )
+  if (fitting.length > 1) throw idTokenInvalid('kid', 'several JWKS keys fit the ID token')
   return fitting[0]
 }
