@@ -4,12 +4,16 @@ import { startProvider } from '../test/support/provider.js'
 import { startStaticServer } from '../test/support/static-server.js'
 
 export async function startDemo({ port = 0 }: { port?: number } = {}) {
-  const app = await startStaticServer({ '/': 'demo', '/dist/': 'dist' }, port)
+  const app = await startStaticServer(
+    { '/': 'demo', '/dist/': 'dist', '/react/': 'demo/react/dist', '/vue/': 'demo/vue/dist' },
+    port,
+  )
   const appUrl = `${app.origin}/`
+  const appUrls = [appUrl, `${appUrl}react/`, `${appUrl}vue/`]
   // Two-minute access tokens, so the automatic refresh shows in the event log within a minute.
   const op = await startProvider({
-    redirectUris: [appUrl],
-    postLogoutRedirectUris: [appUrl],
+    redirectUris: appUrls,
+    postLogoutRedirectUris: appUrls,
     accessTokenTtl: 120,
   })
   app.route('/config.js', (_req, res) => {
@@ -40,7 +44,7 @@ export async function startDemo({ port = 0 }: { port?: number } = {}) {
 
 if (import.meta.url === pathToFileURL(process.argv[1] ?? '').href) {
   const demo = await startDemo({ port: Number(process.env.PORT ?? 8080) })
-  console.log(`\noidc-browser demo: ${demo.url}`)
+  console.log(`\noidc-browser demo: ${demo.url}  (React: ${demo.url}react/  Vue: ${demo.url}vue/)`)
   console.log(`OpenID Provider:   ${demo.issuer} (any login name and password work)\n`)
   console.log('Press Ctrl+C to stop.')
 }
