@@ -8,6 +8,7 @@ const client = new OidcClient({
   ...window.demoConfig,
   redirectUri: home,
   postLogoutRedirectUri: home,
+  scope: 'openid profile email',
 })
 
 if (client.isCallback()) client.handleRedirectCallback().catch(() => {})
