@@ -112,8 +112,6 @@ function fail(reason: IdTokenCheck, message: string, cause?: unknown): never {
 }
 
 async function verifySignature(token: string, { algorithms, resolveKey }: SignatureExpectations) {
-  if (typeof token !== 'string' || token.split('.').length !== 3)
-    fail('malformed', 'ID token is not a compact JWS')
   let header: ReturnType<typeof decodeProtectedHeader>
   try {
     header = decodeProtectedHeader(token)

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict'
 import { before, describe, test } from 'node:test'
-import { SignJWT } from 'jose'
+import { CompactSign, SignJWT } from 'jose'
 import {
   calculateAtHash,
   isValidatedClaims,
@@ -159,19 +159,38 @@ describe('signature and key selection', () => {
     ['two segments', 'a.b'],
     ['a JWE', 'a.b.c.d.e'],
     ['a header that is not JSON', 'bm90LWpzb24.e30.c2ln'],
-    [
-      'a payload that is not JSON',
-      `${rawJws({ alg: 'RS256' }, {}).split('.')[0]}.bm90LWpzb24.c2ln`,
-    ],
+    ['not a string', 42 as unknown as string],
   ] as const) {
     test(`malformed token (${name}) is rejected`, async () => {
-      await rejectsWith(
-        validate(token),
-        'id_token_invalid',
-        name === 'a payload that is not JSON' ? undefined : 'malformed',
-      )
+      await rejectsWith(validate(token), 'id_token_invalid', 'malformed')
     })
   }
+
+  test('malformed: a signature that is not base64url', async () => {
+    const [header, payload] = (await sign(claims(), rs256)).split('.')
+    await rejectsWith(validate(`${header}.${payload}.!!!`), 'id_token_invalid', 'malformed')
+  })
+
+  test('malformed: a correctly signed payload that is not JSON', async () => {
+    const token = await new CompactSign(new TextEncoder().encode('not json'))
+      .setProtectedHeader({ alg: 'RS256', kid: rs256.kid })
+      .sign(rs256.privateKey)
+    await rejectsWith(validate(token), 'id_token_invalid', 'malformed')
+  })
+
+  test('a kid that is not a string is refused before any key lookup', async () => {
+    let lookups = 0
+    const resolveKey = async (header: { alg: string; kid?: string }) => {
+      lookups++
+      return resolverOf([rs256.jwk])(header)
+    }
+    await rejectsWith(
+      validate(await sign(claims(), rs256, { kid: 7 }), { resolveKey }),
+      'id_token_invalid',
+      'kid',
+    )
+    assert.equal(lookups, 0)
+  })
 })
 
 describe('claims (Core 3.1.3.7)', () => {
