@@ -178,6 +178,14 @@ describe('signature and key selection', () => {
     await rejectsWith(validate(token), 'id_token_invalid', 'malformed')
   })
 
+  test('a provider key that jose cannot use is jwks_error, not a token fault', async () => {
+    const weak = { ...rs256.jwk, n: 'AQAB' } // a 17-bit modulus: refused by jose
+    await rejectsWith(
+      validate(await sign(claims(), rs256), { resolveKey: resolverOf([weak]) }),
+      'jwks_error',
+    )
+  })
+
   test('a kid that is not a string is refused before any key lookup', async () => {
     let lookups = 0
     const resolveKey = async (header: { alg: string; kid?: string }) => {
