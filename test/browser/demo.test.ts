@@ -53,10 +53,35 @@ test(
     await mkdir(`${repoRoot}/test-results`, { recursive: true })
     await page.screenshot({ path: `${repoRoot}/test-results/demo-signed-in.png`, fullPage: true })
 
+    // A second tab opened now is signed in too, and follows the logout below.
+    const second = await context.newPage()
+    await second.goto(demo.url)
+    await second.waitForSelector('#claims-card:not([hidden])')
+
     // Log out at the provider too: its confirmation page, then back to the demo.
     await Promise.all([page.waitForNavigation(), page.click('#logout')])
     await Promise.all([page.waitForNavigation(), page.click('button[value="yes"]')])
     await page.waitForSelector('#login:not([hidden])')
+    assert.equal(await page.textContent('#status'), 'signedOut')
+    await second.waitForSelector('#login:not([hidden])')
+    assert.equal(await second.textContent('#status'), 'signedOut')
+    await context.close()
+  },
+)
+
+test(
+  'a login cancelled at the provider shows the OidcError code',
+  { timeout: 60_000 },
+  async () => {
+    const context = await newLoopbackContext(browser)
+    const page = await context.newPage()
+    await page.goto(demo.url)
+    await page.waitForSelector('#login:not([hidden])')
+    await Promise.all([page.waitForNavigation(), page.click('#login')])
+    await Promise.all([page.waitForNavigation(), page.click('text=[ Cancel ]')])
+    await page.waitForSelector('#error:not([hidden])')
+    assert.match((await page.textContent('#error')) ?? '', /^authorization_error: /)
+    assert.match((await page.textContent('#events')) ?? '', /error: authorization_error/)
     assert.equal(await page.textContent('#status'), 'signedOut')
     await context.close()
   },
