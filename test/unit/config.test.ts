@@ -69,6 +69,20 @@ describe('config', () => {
       },
     })
   })
+  test('options must be an object', () => {
+    throwsWith(() => validateConfig(null as unknown as OidcClientOptions), 'invalid_config')
+    throwsWith(
+      () => validateConfig('https://id.example.com' as unknown as OidcClientOptions),
+      'invalid_config',
+    )
+  })
+  test('an issuer with a query is invalid_config', () =>
+    rejects({ issuer: 'https://id.example.com/?tenant=a' }))
+  test('a valid maxAge and tolerance are kept', () => {
+    const config = validateConfig({ ...valid, maxAge: 0, clockToleranceSeconds: 0 })
+    assert.equal(config.maxAge, 0)
+    assert.equal(config.clockTolerance, 0)
+  })
   test('the error names the option', () => {
     assert.throws(() => validateConfig({ ...valid, clientId: '' }), /clientId/)
   })

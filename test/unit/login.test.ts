@@ -80,5 +80,7 @@ describe('authorization request', () => {
     await assert.rejects(request({ prompt: 1 }), { code: 'invalid_config' })
     await assert.rejects(request({ maxAge: -1 }), { code: 'invalid_config' })
     await assert.rejects(request({ extraParams: { a: 1 } }), { code: 'invalid_config' })
+    await assert.rejects(request({ extraParams: 'a=1' }), { code: 'invalid_config' })
+    await assert.rejects(request({ returnTo: 42 }), { code: 'invalid_config' })
   })
 })
