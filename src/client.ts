@@ -10,9 +10,11 @@ import { validateConfig, type OidcClientOptions, type ResolvedConfig } from './c
 import { OidcError, isOidcError, safeCause } from './errors.js'
 import { validateIdToken, validateStoredIdToken, type IdTokenClaims } from './id-token.js'
 import { allowedAlgorithms } from './jwks.js'
+import { createExpiryTimers } from './expiry.js'
 import { createAuthorizationRequest, toLoginTransaction, type LoginOptions } from './login.js'
 import { createProvider, type Provider } from './provider.js'
 import { refreshSession } from './refresh.js'
+import { revokeRefreshToken } from './revoke.js'
 import { expiringAt, toSession, type Session } from './session.js'
 import { createTabChannel, withTabLock, type TabMessage } from './tabs.js'
 import { fetchToken } from './token-endpoint.js'
@@ -31,9 +33,6 @@ export interface CallbackResult {
   claims: Readonly<IdTokenClaims>
   returnTo?: string
 }
-
-const maxTimerDelay = 2 ** 31 - 1
-const revocationTimeoutMs = 3000
 
 const epochSeconds = () => Math.floor(Date.now() / 1000)
 
@@ -58,7 +57,14 @@ export class OidcClient extends EventTarget {
   #refreshing: Promise<Session> | undefined
   #callback: Promise<CallbackResult> | undefined
   #tabs: ReturnType<typeof createTabChannel> | undefined
-  #timers: ReturnType<typeof setTimeout>[] = []
+  // `expiring` and `expired` follow the access token held, set again on each state change.
+  readonly #expiry = createExpiryTimers({
+    onExpiring: () => {
+      this.dispatchEvent(new CustomEvent('expiring', { detail: this.getState() }))
+      this.#refreshIfDue()
+    },
+    onExpired: () => this.dispatchEvent(new CustomEvent('expired', { detail: this.getState() })),
+  })
 
   constructor(options: OidcClientOptions) {
     super()
@@ -72,7 +78,8 @@ export class OidcClient extends EventTarget {
       now: epochSeconds,
     })
     this.#store = createAuthState((type: AuthEventType, state: AuthState) => {
-      if (type === 'change') this.#scheduleExpiry()
+      if (type === 'change')
+        this.#expiry.schedule(state.status === 'signedIn' ? this.#session : undefined)
       const detail =
         type === 'error' && state.status === 'signedOut' && state.error ? state.error : state
       this.dispatchEvent(new CustomEvent(type, { detail }))
@@ -418,28 +425,6 @@ export class OidcClient extends EventTarget {
     return `oidc-browser|${this.#config.issuer}|${this.#config.clientId}`
   }
 
-  // `expiring` and `expired` follow the access token held; set again on each state change.
-  #scheduleExpiry() {
-    for (const timer of this.#timers) clearTimeout(timer)
-    this.#timers = []
-    const session = this.#session
-    if (!session || this.getState().status !== 'signedIn') return
-    const at = (epoch: number, task: () => void) => {
-      const delay = epoch * 1000 - Date.now()
-      // setTimeout cannot wait longer than 2^31 - 1 ms; look again then.
-      if (delay > maxTimerDelay)
-        this.#timers.push(setTimeout(() => this.#scheduleExpiry(), maxTimerDelay))
-      else this.#timers.push(setTimeout(task, Math.max(0, delay)))
-    }
-    at(expiringAt(session), () => {
-      this.dispatchEvent(new CustomEvent('expiring', { detail: this.getState() }))
-      this.#refreshIfDue()
-    })
-    at(session.expiresAt, () =>
-      this.dispatchEvent(new CustomEvent('expired', { detail: this.getState() })),
-    )
-  }
-
   // The automatic refresh: only with a refresh token, in a visible tab, once the token is expiring.
   #refreshIfDue() {
     const session = this.#session
@@ -465,7 +450,14 @@ export class OidcClient extends EventTarget {
     }
     const session = this.#session
     const failed = await this.#endSession()
-    if (session?.refreshToken) await this.#revoke(session.refreshToken)
+    if (session?.refreshToken) {
+      const metadata = await this.#provider.metadata().catch(() => undefined)
+      await revokeRefreshToken(this.#config.fetch, {
+        endpoint: metadata?.revocation_endpoint,
+        token: session.refreshToken,
+        clientId: this.#config.clientId,
+      })
+    }
     if (failed) throw failed
     if (options.localOnly) return
     const { end_session_endpoint } = await this.#provider.metadata()
@@ -476,29 +468,5 @@ export class OidcClient extends EventTarget {
     if (postLogoutRedirectUri)
       url.searchParams.set('post_logout_redirect_uri', postLogoutRedirectUri)
     location.assign(url.href)
-  }
-
-  // RFC 7009. Never blocks the logout for long, never fails it.
-  async #revoke(refreshToken: string) {
-    const revoke = async () => {
-      const { revocation_endpoint } = await this.#provider.metadata()
-      if (!revocation_endpoint) return
-      await this.#config.fetch(revocation_endpoint, {
-        method: 'POST',
-        credentials: 'omit',
-        body: new URLSearchParams({
-          token: refreshToken,
-          token_type_hint: 'refresh_token',
-          client_id: this.#config.clientId,
-        }),
-      })
-    }
-    let timer: ReturnType<typeof setTimeout> | undefined
-    await Promise.race([
-      revoke(),
-      new Promise((resolve) => (timer = setTimeout(resolve, revocationTimeoutMs))),
-    ])
-      .catch(() => {})
-      .finally(() => clearTimeout(timer))
   }
 }

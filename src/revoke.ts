@@ -1,0 +1,18 @@
+const revocationTimeoutMs = 3000
+
+/**
+ * Revokes a refresh token (RFC 7009) as a logout's last courtesy: a few seconds at most, and
+ * never an error, since the session has already ended on this side.
+ */
+export async function revokeRefreshToken(
+  fetchFn: typeof fetch,
+  { endpoint, token, clientId }: { endpoint: string | undefined; token: string; clientId: string },
+): Promise<void> {
+  if (!endpoint) return
+  await fetchFn(endpoint, {
+    method: 'POST',
+    credentials: 'omit',
+    body: new URLSearchParams({ token, token_type_hint: 'refresh_token', client_id: clientId }),
+    signal: AbortSignal.timeout(revocationTimeoutMs),
+  }).catch(() => {})
+}
