@@ -13,6 +13,21 @@ window.startHarness = (lib) => {
     })
   const client = makeClient(config.client)
   const events = []
+  // Everything the app can see of each event, errors with their whole cause chain, for leak audits.
+  const audit = []
+  const describe = (value) => {
+    if (!(value instanceof Error)) return JSON.stringify(value)
+    const { name, message, code, reason, error, errorDescription, cause } = value
+    return JSON.stringify({
+      name,
+      message,
+      code,
+      reason,
+      error,
+      errorDescription,
+      cause: cause && describe(cause),
+    })
+  }
   for (const type of [
     'signedin',
     'signedout',
@@ -25,8 +40,11 @@ window.startHarness = (lib) => {
     client.addEventListener(type, (event) => {
       const detail = event.detail
       events.push({ type, status: detail?.status ?? null, code: detail?.code ?? null })
+      audit.push(describe(detail), detail?.error ? describe(detail.error) : '')
     })
   }
+  window.audit = audit
+  window.describeError = describe
   window.lib = lib
   window.client = client
   window.makeClient = makeClient
@@ -45,6 +63,7 @@ window.startHarness = (lib) => {
       }
       return { ok: true, state: await client.init() }
     } catch (error) {
+      audit.push(describe(error))
       return {
         ok: false,
         code: error.code,
