@@ -335,10 +335,18 @@ export class OidcClient extends EventTarget {
       } catch (error) {
         throw await this.#refreshFailed(error)
       }
-      await this.#vault.set('session', next.session)
+      // The old refresh token is spent now: this tab keeps the new one whatever storage does.
       this.#session = next.session
       this.#store.setSignedIn(next.claims, next.session.expiresAt)
-      this.#connect().post({ type: 'refreshed' })
+      try {
+        await this.#vault.set('session', next.session)
+        this.#connect().post({ type: 'refreshed' })
+      } catch (error) {
+        // Never leave a spent refresh token where another tab would present it again (and so
+        // have the provider revoke the grant); this tab's session lives on in memory.
+        await this.#vault.del('session').catch(() => {})
+        this.dispatchEvent(new CustomEvent('error', { detail: error }))
+      }
       return next.session
     })
   }
