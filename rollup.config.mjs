@@ -32,7 +32,7 @@ export default [
         noEmitOnError: true,
       }),
       nodeResolve({ browser: true }),
-      terser({ ecma: 2022, module: false, compress: { passes: 2 } }),
+      terser({ ecma: 2022, module: false, compress: { passes: 3 } }),
     ],
   },
 ]

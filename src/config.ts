@@ -47,10 +47,7 @@ function isNonNegativeInteger(value: unknown): value is number {
 
 function requireSecureUrl(options: Record<string, unknown>, name: string): string {
   const url = parseSecureUrl(options[name])
-  if (!url)
-    throw invalid(
-      `"${name}" must be an absolute https URL (http only on localhost, 127.0.0.1 or [::1])`,
-    )
+  if (!url) throw invalid(`"${name}" must be an absolute https URL (http only on a loopback host)`)
   if (url.hash) throw invalid(`"${name}" must not have a fragment`)
   return options[name] as string
 }

@@ -52,17 +52,20 @@ const brand = Symbol.for('oidc-browser.OidcError')
 export class OidcError extends Error {
   override name = 'OidcError'
   readonly code: OidcErrorCode
-  readonly reason?: IdTokenCheck
-  readonly error?: string
-  readonly errorDescription?: string
+  // Declared only: set when present, so an error carries no empty fields.
+  declare readonly reason?: IdTokenCheck
+  declare readonly error?: string
+  declare readonly errorDescription?: string
 
   constructor(code: OidcErrorCode, message: string, options: OidcErrorOptions = {}) {
-    super(message, 'cause' in options ? { cause: options.cause } : undefined)
+    // Error takes `cause` from the options and ignores the rest.
+    super(message, options)
     this.code = code
-    if (options.reason) this.reason = options.reason
-    if (options.error !== undefined) this.error = options.error
-    if (options.errorDescription !== undefined) this.errorDescription = options.errorDescription
-    Object.defineProperty(this, brand, { value: true })
+    const { reason, error, errorDescription } = options
+    if (reason) this.reason = reason
+    if (error !== undefined) this.error = error
+    if (errorDescription !== undefined) this.errorDescription = errorDescription
+    ;(this as { [brand]?: true })[brand] = true
   }
 }
 

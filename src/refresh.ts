@@ -1,8 +1,4 @@
-import {
-  validateRefreshedIdToken,
-  type IdTokenClaims,
-  type SignatureExpectations,
-} from './id-token.js'
+import { validateIdToken, type IdTokenClaims, type SignatureExpectations } from './id-token.js'
 import type { Session } from './session.js'
 import { fetchToken } from './token-endpoint.js'
 
@@ -40,7 +36,7 @@ export async function refreshSession(
     { requireIdToken: false },
   )
   const claims = tokens.id_token
-    ? await validateRefreshedIdToken(tokens.id_token, {
+    ? await validateIdToken(tokens.id_token, {
         issuer,
         clientId,
         now: now(),

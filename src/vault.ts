@@ -1,4 +1,4 @@
-import { createStore, del, get, promisifyRequest, set, type UseStore } from 'idb-keyval'
+import { del, get, promisifyRequest, set, type UseStore } from 'idb-keyval'
 import { OidcError, safeCause } from './errors.js'
 
 /** Where records live: IndexedDB or this tab's memory, behind the same three functions. */
@@ -13,12 +13,30 @@ export interface Vault {
 // A blocked or broken IndexedDB must end in an error, never in a promise that never settles.
 const storageTimeoutMs = 5000
 
-let idbStore: UseStore | undefined
+let database: Promise<IDBDatabase> | undefined
 
-/** Our own database, never idb-keyval's default one that the host app may also use. Opened lazily. */
-function getIdbStore(): UseStore {
-  idbStore ??= createStore('oidc-browser', 'kv')
-  return idbStore
+/**
+ * The store idb-keyval's functions run in: our own database, never idb-keyval's default one
+ * that the host app may also use, opened lazily. Unlike idb-keyval's `createStore`, it lets
+ * the connection go when another tab deletes or upgrades the database, which would otherwise
+ * wait for as long as this tab stays open; the next call opens it again.
+ */
+const idbStore: UseStore = (mode, callback) => {
+  if (!database) {
+    const request = indexedDB.open('oidc-browser')
+    request.onupgradeneeded = () => request.result.createObjectStore('kv')
+    database = promisifyRequest(request)
+    database.then(
+      (db) => {
+        db.onclose = db.onversionchange = () => {
+          db.close()
+          database = undefined
+        }
+      },
+      () => {},
+    )
+  }
+  return database.then((db) => callback(db.transaction('kv', mode).objectStore('kv')))
 }
 
 async function guard<T>(operation: () => Promise<T>): Promise<T> {
@@ -43,12 +61,12 @@ async function guard<T>(operation: () => Promise<T>): Promise<T> {
 /** A vault over IndexedDB; every key is prefixed with `namespace`. Failures are `storage_error`. */
 export function createIdbVault(namespace: string): Vault {
   return {
-    get: (key) => guard(async () => get(namespace + key, getIdbStore())),
-    set: (key, value) => guard(async () => set(namespace + key, value, getIdbStore())),
-    del: (key) => guard(async () => del(namespace + key, getIdbStore())),
+    get: (key) => guard(async () => get(namespace + key, idbStore)),
+    set: (key, value) => guard(async () => set(namespace + key, value, idbStore)),
+    del: (key) => guard(async () => del(namespace + key, idbStore)),
     take: (key) =>
       guard(async () =>
-        getIdbStore()('readwrite', (store) => {
+        idbStore('readwrite', (store) => {
           const record = store.get(namespace + key)
           store.delete(namespace + key)
           return promisifyRequest(record)

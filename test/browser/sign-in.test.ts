@@ -280,6 +280,32 @@ describe('persistence', { timeout: 60_000 }, () => {
   })
 })
 
+describe('when another tab deletes the database', { timeout: 60_000 }, () => {
+  test('the deletion is not blocked; this tab keeps its session in memory; a reload finds none', async () => {
+    const context = await newContext()
+    const page = await newApp(context, iife)
+    await ready(page)
+    assert.equal((await logIn(page)).ok, true)
+    const other = await newApp(context, iife)
+    await ready(other)
+    const outcome = await other.evaluate(
+      () =>
+        new Promise((resolve) => {
+          const request = indexedDB.deleteDatabase('oidc-browser')
+          request.onsuccess = () => resolve('deleted')
+          request.onblocked = () => resolve('blocked')
+          request.onerror = () => resolve('error')
+        }),
+    )
+    assert.equal(outcome, 'deleted')
+    assert.equal(await page.evaluate(() => window.client.getState().status), 'signedIn')
+    assert.equal(typeof (await page.evaluate(() => window.client.getAccessToken())), 'string')
+    await page.reload()
+    assert.equal((await ready(page)).state?.status, 'signedOut')
+    await context.close()
+  })
+})
+
 describe('when IndexedDB cannot be opened', { timeout: 60_000 }, () => {
   test('init falls back to memory and says storage_error; login throws it before navigating', async () => {
     const context = await newContext()
