@@ -1,6 +1,8 @@
 // Helpers for driving the test app pages (pages/harness.js) in real Chromium.
-import type { BrowserContext, Page } from 'playwright-core'
-import { signInAtProvider } from '../support/browser.js'
+import type { Browser, BrowserContext, Page } from 'playwright-core'
+import { launchBrowser, signInAtProvider } from '../support/browser.js'
+import { startProvider, type ProviderOptions, type TestProvider } from '../support/provider.js'
+import { startStaticServer, type StaticServer } from '../support/static-server.js'
 
 export interface HarnessResult {
   ok: boolean
@@ -91,4 +93,44 @@ export function editRecord(page: Page, key: string, edit: string): Promise<void>
       }),
     { key, edit },
   )
+}
+
+export interface Harness {
+  browser: Browser
+  app: StaticServer
+  op: TestProvider
+  /** The test app on the script-tag build, and on the ES module build. */
+  iife: string
+  esm: string
+}
+
+/**
+ * Chromium, the test pages on a static server, and a provider whose client `spa` may redirect to
+ * them (and to `extraPages`, paths on the same server). `stopHarness` closes it all.
+ */
+export async function startHarness(
+  options: Omit<ProviderOptions, 'redirectUris'> & { extraPages?: string[] } = {},
+): Promise<Harness> {
+  const { extraPages = [], ...providerOptions } = options
+  const browser = await launchBrowser()
+  const app = await startStaticServer({
+    '/pages/': 'test/browser/pages',
+    '/dist/': 'dist',
+    '/node_modules/': 'node_modules',
+  })
+  const iife = `${app.origin}/pages/iife.html`
+  const esm = `${app.origin}/pages/esm.html`
+  const pages = [iife, esm, ...extraPages.map((path) => app.origin + path)]
+  const op = await startProvider({
+    redirectUris: pages,
+    postLogoutRedirectUris: pages,
+    ...providerOptions,
+  })
+  return { browser, app, op, iife, esm }
+}
+
+export async function stopHarness(harness: Partial<Harness>) {
+  await harness.browser?.close()
+  await harness.app?.close()
+  await harness.op?.close()
 }

@@ -3,7 +3,12 @@ import { mkdir } from 'node:fs/promises'
 import { after, before, test } from 'node:test'
 import type { Browser } from 'playwright-core'
 import { startDemo } from '../../demo/server.js'
-import { launchBrowser, newLoopbackContext, signInAtProvider } from '../support/browser.js'
+import {
+  launchBrowser,
+  newLoopbackContext,
+  readClaimsTable,
+  signInAtProvider,
+} from '../support/browser.js'
 import { repoRoot } from '../support/static-server.js'
 
 let browser: Browser
@@ -33,14 +38,7 @@ test(
     await signInAtProvider(page, 'demo-user')
     await page.waitForSelector('#claims-card:not([hidden])')
     assert.equal(await page.textContent('#status'), 'signedIn')
-    const claims = Object.fromEntries(
-      await page.$$eval('#claims tr', (rows) =>
-        rows.map((row) => [
-          row.querySelector('th')?.textContent,
-          row.querySelector('td')?.textContent,
-        ]),
-      ),
-    )
+    const claims = await readClaimsTable(page)
     assert.equal(claims.sub, 'demo-user')
     assert.equal(claims.email, 'demo-user@example.com')
     assert.equal(claims.iss, demo.issuer)

@@ -3,7 +3,12 @@ import { after, before, test } from 'node:test'
 import type { Browser } from 'playwright-core'
 import { build } from 'vite'
 import { startDemo } from '../../demo/server.js'
-import { launchBrowser, newLoopbackContext, signInAtProvider } from '../support/browser.js'
+import {
+  launchBrowser,
+  newLoopbackContext,
+  readClaimsTable,
+  signInAtProvider,
+} from '../support/browser.js'
 import { repoRoot } from '../support/static-server.js'
 
 let browser: Browser
@@ -44,14 +49,7 @@ for (const name of ['react', 'vue']) {
       await signInAtProvider(page, `${name}-user`)
       await page.waitForSelector('#claims')
       assert.equal(await page.textContent('#status'), 'signedIn')
-      const claims = Object.fromEntries(
-        await page.$$eval('#claims tr', (rows) =>
-          rows.map((row) => [
-            row.querySelector('th')?.textContent,
-            row.querySelector('td')?.textContent,
-          ]),
-        ),
-      )
+      const claims = await readClaimsTable(page)
       assert.equal(claims.sub, `${name}-user`)
       assert.equal(claims.iss, demo.issuer)
       assert.equal(

@@ -2,21 +2,20 @@ import assert from 'node:assert/strict'
 import { readFile } from 'node:fs/promises'
 import { after, before, test } from 'node:test'
 import type { Browser } from 'playwright-core'
-import { launchBrowser, newLoopbackContext } from '../support/browser.js'
-import { startProvider, type TestProvider } from '../support/provider.js'
-import { repoRoot, startStaticServer, type StaticServer } from '../support/static-server.js'
-import { logIn, ready } from './app.js'
+import { newLoopbackContext } from '../support/browser.js'
+import type { TestProvider } from '../support/provider.js'
+import { repoRoot, type StaticServer } from '../support/static-server.js'
+import { logIn, ready, startHarness, stopHarness, type Harness } from './app.js'
 
 let browser: Browser
 let app: StaticServer
 let op: TestProvider
+let harness: Harness
 let page: string
 
 before(async () => {
-  browser = await launchBrowser()
-  app = await startStaticServer({ '/pages/': 'test/browser/pages', '/dist/': 'dist' })
+  ;({ browser, app, op } = harness = await startHarness({ extraPages: ['/strict/app.html'] }))
   page = `${app.origin}/strict/app.html`
-  op = await startProvider({ redirectUris: [page], postLogoutRedirectUris: [page] })
   const html = await readFile(`${repoRoot}/test/browser/pages/csp.html`)
   app.route('/strict/app.html', (_req, res) => {
     res.writeHead(200, {
@@ -33,11 +32,7 @@ before(async () => {
   })
 })
 
-after(async () => {
-  await browser?.close()
-  await app?.close()
-  await op?.close()
-})
+after(() => stopHarness(harness))
 
 test(
   'the script-tag build works under a strict CSP with Trusted Types required',

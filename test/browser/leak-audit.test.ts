@@ -3,28 +3,17 @@
 import assert from 'node:assert/strict'
 import { after, before, test } from 'node:test'
 import type { Browser, Page } from 'playwright-core'
-import { launchBrowser, newLoopbackContext } from '../support/browser.js'
-import { startProvider, type TestProvider } from '../support/provider.js'
-import { startStaticServer, type StaticServer } from '../support/static-server.js'
-import { editRecord, logIn, newApp, ready } from './app.js'
+import { newLoopbackContext } from '../support/browser.js'
+import type { TestProvider } from '../support/provider.js'
+import { editRecord, logIn, newApp, ready, startHarness, stopHarness, type Harness } from './app.js'
 
 let browser: Browser
-let app: StaticServer
 let op: TestProvider
 let iife: string
+let harness: Harness
 
-before(async () => {
-  browser = await launchBrowser()
-  app = await startStaticServer({ '/pages/': 'test/browser/pages', '/dist/': 'dist' })
-  iife = `${app.origin}/pages/iife.html`
-  op = await startProvider({ redirectUris: [iife], accessTokenTtl: 90 })
-})
-
-after(async () => {
-  await browser?.close()
-  await app?.close()
-  await op?.close()
-})
+before(async () => ({ browser, op, iife } = harness = await startHarness({ accessTokenTtl: 90 })))
+after(() => stopHarness(harness))
 
 const jwtShaped = /eyJ[\w-]{4,}\.[\w-]{4,}/
 

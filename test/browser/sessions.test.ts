@@ -1,31 +1,20 @@
 import assert from 'node:assert/strict'
 import { after, before, describe, test } from 'node:test'
 import type { Browser, BrowserContext, Page } from 'playwright-core'
-import { launchBrowser, newLoopbackContext } from '../support/browser.js'
-import { startProvider, type TestProvider } from '../support/provider.js'
-import { startStaticServer, type StaticServer } from '../support/static-server.js'
-import { logIn, newApp, ready } from './app.js'
+import { newLoopbackContext } from '../support/browser.js'
+import type { TestProvider } from '../support/provider.js'
+import { logIn, newApp, ready, startHarness, stopHarness, type Harness } from './app.js'
 
 // A short access-token lifetime, so that tokens start expiring after half of it (45 s).
 const accessTokenTtl = 90
 
 let browser: Browser
-let app: StaticServer
 let op: TestProvider
 let iife: string
+let harness: Harness
 
-before(async () => {
-  browser = await launchBrowser()
-  app = await startStaticServer({ '/pages/': 'test/browser/pages', '/dist/': 'dist' })
-  iife = `${app.origin}/pages/iife.html`
-  op = await startProvider({ redirectUris: [iife], postLogoutRedirectUris: [iife], accessTokenTtl })
-})
-
-after(async () => {
-  await browser?.close()
-  await app?.close()
-  await op?.close()
-})
+before(async () => ({ browser, op, iife } = harness = await startHarness({ accessTokenTtl })))
+after(() => stopHarness(harness))
 
 const grants = () => op.requests.filter((request) => request === 'POST /token').length
 

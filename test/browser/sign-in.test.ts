@@ -2,16 +2,20 @@ import assert from 'node:assert/strict'
 import { after, before, describe, test } from 'node:test'
 import type { Browser, BrowserContext } from 'playwright-core'
 import { readFile } from 'node:fs/promises'
-import { launchBrowser, newLoopbackContext } from '../support/browser.js'
+import { newLoopbackContext } from '../support/browser.js'
 import { startProvider, type TestProvider } from '../support/provider.js'
-import { repoRoot, startStaticServer, type StaticServer } from '../support/static-server.js'
-import { editRecord, logIn, newApp, ready, storedKeys } from './app.js'
+import { repoRoot, type StaticServer } from '../support/static-server.js'
+import {
+  editRecord,
+  logIn,
+  newApp,
+  ready,
+  startHarness,
+  stopHarness,
+  storedKeys,
+  type Harness,
+} from './app.js'
 
-const mounts = {
-  '/pages/': 'test/browser/pages',
-  '/dist/': 'dist',
-  '/node_modules/': 'node_modules',
-}
 // The requests the library itself makes; the rest are the browser's navigations through the login pages.
 const libraryRequests = (requests: string[]) =>
   requests.filter((request) => /\/(\.well-known\/openid-configuration|jwks|token)$/.test(request))
@@ -21,6 +25,7 @@ let app: StaticServer
 let op: TestProvider
 let iife: string
 let esm: string
+let harness: Harness
 
 async function newContext(provider: TestProvider = op): Promise<BrowserContext> {
   const context = await newLoopbackContext(browser)
@@ -29,11 +34,7 @@ async function newContext(provider: TestProvider = op): Promise<BrowserContext> 
 }
 
 before(async () => {
-  browser = await launchBrowser()
-  app = await startStaticServer(mounts)
-  iife = `${app.origin}/pages/iife.html`
-  esm = `${app.origin}/pages/esm.html`
-  op = await startProvider({ redirectUris: [iife, esm] })
+  ;({ browser, app, op, iife, esm } = harness = await startHarness())
   // The same app with an opaque origin (CSP sandbox), where IndexedDB cannot be opened.
   const page = await readFile(`${repoRoot}/test/browser/pages/iife.html`)
   app.route('/pages/sandboxed.html', (_req, res) => {
@@ -45,11 +46,7 @@ before(async () => {
   })
 })
 
-after(async () => {
-  await browser?.close()
-  await app?.close()
-  await op?.close()
-})
+after(() => stopHarness(harness))
 
 describe('sign-in through a real provider (script-tag build)', { timeout: 60_000 }, () => {
   let context: BrowserContext

@@ -53,3 +53,13 @@ export async function signInAtProvider(page: Page, login = 'alice') {
   }
   throw new Error(`still at the provider after four pages: ${page.url()}`)
 }
+
+/** The claims a demo page shows in its `#claims` table, by name. */
+export async function readClaimsTable(
+  page: Page,
+): Promise<Record<string, string | null | undefined>> {
+  const rows = await page.$$eval('#claims tr', (rows) =>
+    rows.map((row) => [row.querySelector('th')?.textContent, row.querySelector('td')?.textContent]),
+  )
+  return Object.fromEntries(rows)
+}
