@@ -2,6 +2,7 @@ import assert from 'node:assert/strict'
 import { mkdir } from 'node:fs/promises'
 import { after, before, test } from 'node:test'
 import type { Browser } from 'playwright-core'
+import { build } from 'vite'
 import { startDemo } from '../../demo/server.js'
 import {
   launchBrowser,
@@ -15,9 +16,29 @@ let browser: Browser
 let demo: Awaited<ReturnType<typeof startDemo>>
 
 before(async () => {
+  // The React and Vue demo apps are built with Vite in the test run, against the fresh dist/.
+  for (const name of ['react', 'vue']) {
+    await build({
+      root: `${repoRoot}/demo/${name}`,
+      configFile: `${repoRoot}/demo/${name}/vite.config.ts`,
+    })
+  }
+  await mkdir(`${repoRoot}/test-results`, { recursive: true })
   browser = await launchBrowser()
   demo = await startDemo()
 })
+
+/** A new browser context with one page on a demo app, signed out and ready. */
+async function openSignedOut(path = '') {
+  const context = await newLoopbackContext(browser)
+  const page = await context.newPage()
+  const pageErrors: string[] = []
+  page.on('pageerror', (error) => pageErrors.push(error.message))
+  await page.goto(`${demo.url}${path}`)
+  await page.waitForSelector('#login:not([hidden])')
+  assert.equal(await page.textContent('#status'), 'signedOut')
+  return { context, page, pageErrors }
+}
 
 after(async () => {
   await browser?.close()
@@ -28,11 +49,7 @@ test(
   'the demo page: log in at the provider, see the validated claims and events, log out',
   { timeout: 60_000 },
   async () => {
-    const context = await newLoopbackContext(browser)
-    const page = await context.newPage()
-    await page.goto(demo.url)
-    await page.waitForSelector('#login:not([hidden])')
-    assert.equal(await page.textContent('#status'), 'signedOut')
+    const { context, page } = await openSignedOut()
 
     await Promise.all([page.waitForNavigation(), page.click('#login')])
     await signInAtProvider(page, 'demo-user')
@@ -48,7 +65,6 @@ test(
       document.querySelector('#api-result')?.textContent?.includes('demo-user'),
     )
     assert.equal(await page.textContent('#api-result'), 'The API says you are "demo-user".')
-    await mkdir(`${repoRoot}/test-results`, { recursive: true })
     await page.screenshot({ path: `${repoRoot}/test-results/demo-signed-in.png`, fullPage: true })
 
     // A second tab opened now is signed in too, and follows the logout below.
@@ -71,10 +87,7 @@ test(
   'a login cancelled at the provider shows the OidcError code',
   { timeout: 60_000 },
   async () => {
-    const context = await newLoopbackContext(browser)
-    const page = await context.newPage()
-    await page.goto(demo.url)
-    await page.waitForSelector('#login:not([hidden])')
+    const { context, page } = await openSignedOut()
     await Promise.all([page.waitForNavigation(), page.click('#login')])
     await Promise.all([page.waitForNavigation(), page.click('text=[ Cancel ]')])
     await page.waitForSelector('#error:not([hidden])')
@@ -84,3 +97,36 @@ test(
     await context.close()
   },
 )
+
+for (const name of ['react', 'vue']) {
+  test(
+    `the ${name} app: log in, the claims render only when signed in, log out`,
+    { timeout: 60_000 },
+    async () => {
+      const { context, page, pageErrors } = await openSignedOut(`${name}/`)
+      assert.equal(await page.$('#claims'), null, 'no profile while signed out')
+
+      await Promise.all([page.waitForNavigation(), page.click('#login')])
+      await signInAtProvider(page, `${name}-user`)
+      await page.waitForSelector('#claims')
+      assert.equal(await page.textContent('#status'), 'signedIn')
+      const claims = await readClaimsTable(page)
+      assert.equal(claims.sub, `${name}-user`)
+      assert.equal(claims.iss, demo.issuer)
+      assert.equal(
+        await page.$('.error'),
+        null,
+        'no error flashed (React StrictMode calls the callback twice)',
+      )
+      await page.screenshot({ path: `${repoRoot}/test-results/${name}-signed-in.png` })
+
+      await Promise.all([page.waitForNavigation(), page.click('#logout')])
+      await Promise.all([page.waitForNavigation(), page.click('button[value="yes"]')])
+      await page.waitForSelector('#login')
+      assert.equal(await page.textContent('#status'), 'signedOut')
+      assert.equal(await page.$('#claims'), null)
+      assert.deepEqual(pageErrors, [])
+      await context.close()
+    },
+  )
+}
