@@ -4,7 +4,10 @@ import { writeFile } from 'node:fs/promises'
 import { cpus } from 'node:os'
 import { createRequire } from 'node:module'
 import { repoRoot } from '../support/static-server.js'
+import { startBench } from './apps.js'
+import { measureRequests } from './requests.js'
 import { measureSize } from './size.js'
+import { measureSpeed } from './speed.js'
 
 const require = createRequire(import.meta.url)
 const version = (name: string) => (require(`${name}/package.json`) as { version: string }).version
@@ -19,6 +22,15 @@ const chromium = () => {
   }
 }
 
+const bench = await startBench()
+let requests: string, speed: string
+try {
+  requests = await measureRequests(bench)
+  speed = await measureSpeed(bench)
+} finally {
+  await bench.close()
+}
+
 const report = [
   '# oidc-browser benchmark',
   '',
@@ -28,9 +40,9 @@ const report = [
   '',
   await measureSize(),
   '',
-  '## Requests and speed',
+  requests,
   '',
-  'Not measured yet: the request counts against the peers and the timing medians are still to be built (issue 6).',
+  speed,
   '',
 ].join('\n')
 

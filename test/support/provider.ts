@@ -11,6 +11,11 @@ export interface ProviderOptions {
   postLogoutRedirectUris?: string[]
   /** Access token lifetime, seconds. Default 3600. */
   accessTokenTtl?: number
+  /**
+   * Serve Auth0's routes (`/authorize`, `/oauth/token`), an issuer with a trailing slash and the
+   * `web_message` response mode, as auth0-spa-js expects of its provider (for the benchmark).
+   */
+  auth0Routes?: boolean
 }
 
 export interface TestProvider {
@@ -20,6 +25,11 @@ export interface TestProvider {
   requests: string[]
   /** `METHOD /path STATUS` of every answer, in order. */
   responses: string[]
+  /**
+   * `METHOD /path` of every request a page's script made (fetch, XHR, an iframe), told from
+   * the user's own navigations by the browser's `Sec-Fetch-Dest` header.
+   */
+  scriptRequests: string[]
   close(): Promise<void>
 }
 
@@ -42,12 +52,14 @@ export async function startProvider(options: ProviderOptions): Promise<TestProvi
   const origins = new Set(options.redirectUris.map((uri) => new URL(uri).origin))
   const requests: string[] = []
   const responses: string[] = []
+  const scriptRequests: string[] = []
   // The issuer needs the port, so the server is bound first and the provider mounted after.
   const { createServer } = await import('node:http')
   let handler: ReturnType<Provider['callback']> | undefined
   const server = createServer((req, res) => handler?.(req, res))
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve))
-  const issuer = `http://127.0.0.1:${(server.address() as AddressInfo).port}`
+  const origin = `http://127.0.0.1:${(server.address() as AddressInfo).port}`
+  const issuer = options.auth0Routes ? `${origin}/` : origin
   const provider = new Provider(issuer, {
     clients: [client('spa'), client('spa-2')],
     jwks: { keys: [key] },
@@ -56,7 +68,12 @@ export async function startProvider(options: ProviderOptions): Promise<TestProvi
     conformIdTokenClaims: false,
     claims: { openid: ['sub'], email: ['email', 'email_verified'], profile: ['name'] },
     enabledJWA: { idTokenSigningAlgValues: ['RS256', 'PS256', 'ES256', 'EdDSA', 'Ed25519'] },
-    features: { devInteractions: { enabled: true }, revocation: { enabled: true } },
+    features: {
+      devInteractions: { enabled: true },
+      revocation: { enabled: true },
+      webMessageResponseMode: { enabled: !!options.auth0Routes, ack: 'individual-draft-01' },
+    },
+    ...(options.auth0Routes && { routes: { authorization: '/authorize', token: '/oauth/token' } }),
     ttl: {
       AccessToken: options.accessTokenTtl ?? 3600,
       AuthorizationCode: 60,
@@ -83,6 +100,7 @@ export async function startProvider(options: ProviderOptions): Promise<TestProvi
   })
   provider.use(async (ctx, next) => {
     requests.push(`${ctx.method} ${ctx.path}`)
+    if (ctx.get('sec-fetch-dest') !== 'document') scriptRequests.push(`${ctx.method} ${ctx.path}`)
     await next()
     responses.push(`${ctx.method} ${ctx.path} ${ctx.status}`)
   })
@@ -92,6 +110,7 @@ export async function startProvider(options: ProviderOptions): Promise<TestProvi
     provider,
     requests,
     responses,
+    scriptRequests,
     close: () => new Promise((resolve) => server.close(() => resolve())),
   }
 }
