@@ -1,0 +1,230 @@
+// A misbehaving OpenID Provider for the attack tests: discovery, JWKS, authorize and token
+// endpoints on 127.0.0.1 that answer correctly until a test breaks one thing through `faults`.
+// (oidc-provider only behaves well.) The authorize endpoint has no login page: it redirects
+// straight back with a code.
+import { createHash, randomBytes } from 'node:crypto'
+import { createServer, type IncomingMessage, type ServerResponse } from 'node:http'
+import type { AddressInfo } from 'node:net'
+import { base64url, CompactSign, exportJWK, generateKeyPair, type JWK } from 'jose'
+
+export interface SigningKey {
+  alg: string
+  kid: string
+  privateKey: CryptoKey
+  jwk: JWK
+}
+
+/** What the token endpoint is about to send, for a fault to change. */
+export interface TokenAnswer {
+  status: number
+  contentType: string
+  /** An object is sent as JSON, a string as it is. */
+  body: unknown
+}
+
+export interface IdTokenParts {
+  header: Record<string, unknown>
+  payload: Record<string, unknown>
+}
+
+/** One thing to break; each hook gets what a good provider would send and returns what to send. */
+export interface Faults {
+  discovery?: (document: Record<string, unknown>) => unknown
+  jwks?: (jwks: { keys: JWK[] }) => unknown
+  /** The redirect back to the app: the query parameters, in order (repeats allowed). */
+  callback?: (params: [string, string][]) => [string, string][]
+  /** Header and payload of the ID token, before signing with the provider's key. */
+  idToken?: (parts: IdTokenParts) => IdTokenParts
+  /** The signed ID token, or whatever the test puts in its place. */
+  idTokenString?: (token: string, tools: { sign: typeof signJws }) => Promise<string> | string
+  tokenResponse?: (answer: TokenAnswer) => TokenAnswer
+}
+
+export interface RogueProvider {
+  issuer: string
+  /** The provider's signing key (RS256, kid `rogue-1`) and one it never publishes. */
+  key: SigningKey
+  attackerKey: SigningKey
+  faults: Faults
+  /** `METHOD /path` of every request, in order. */
+  requests: string[]
+  /** A code for a login URL the client made, as the authorize endpoint would issue it. */
+  issueCode(loginUrl: string): string
+  /** The redirect URL the authorize endpoint answers a login URL with (`faults.callback` applied). */
+  callbackUrl(loginUrl: string): string
+  /** Every redirect URL it answered with, in order. */
+  callbacks: string[]
+  close(): Promise<void>
+}
+
+export const signJws = (header: Record<string, unknown>, payload: unknown, key: SigningKey) =>
+  new CompactSign(new TextEncoder().encode(JSON.stringify(payload)))
+    .setProtectedHeader(header as { alg: string })
+    .sign(key.privateKey, {
+      crit: Object.fromEntries(((header.crit as string[]) ?? []).map((name) => [name, true])),
+    })
+
+async function makeKey(kid: string): Promise<SigningKey> {
+  const { privateKey, publicKey } = await generateKeyPair('RS256', { extractable: true })
+  return {
+    alg: 'RS256',
+    kid,
+    privateKey,
+    jwk: { ...(await exportJWK(publicKey)), kid, use: 'sig' },
+  }
+}
+
+interface Grant {
+  nonce: string | null
+  codeChallenge: string | null
+  redirectUri: string | null
+}
+
+export async function startRogueProvider(): Promise<RogueProvider> {
+  const key = await makeKey('rogue-1')
+  const attackerKey = await makeKey('attacker-1')
+  const grants = new Map<string, Grant>()
+  const requests: string[] = []
+  const server = createServer((req, res) => {
+    requests.push(`${req.method} ${new URL(req.url ?? '/', 'http://x').pathname}`)
+    handle(req, res).catch((error) => {
+      res.writeHead(500).end(String(error))
+    })
+  })
+  await new Promise<void>((done) => server.listen(0, '127.0.0.1', done))
+  const issuer = `http://127.0.0.1:${(server.address() as AddressInfo).port}`
+
+  const rogue: RogueProvider = {
+    issuer,
+    key,
+    attackerKey,
+    faults: {},
+    requests,
+    callbacks: [],
+    issueCode(loginUrl) {
+      const params = new URL(loginUrl).searchParams
+      const code = base64url.encode(randomBytes(16))
+      grants.set(code, {
+        nonce: params.get('nonce'),
+        codeChallenge: params.get('code_challenge'),
+        redirectUri: params.get('redirect_uri'),
+      })
+      return code
+    },
+    callbackUrl(loginUrl) {
+      const params = new URL(loginUrl).searchParams
+      const query: [string, string][] = [
+        ['code', rogue.issueCode(loginUrl)],
+        ['state', params.get('state') ?? ''],
+      ]
+      const url = new URL(params.get('redirect_uri') ?? '')
+      for (const [name, value] of rogue.faults.callback?.(query) ?? query)
+        url.searchParams.append(name, value)
+      rogue.callbacks.push(url.href)
+      return url.href
+    },
+    close: () => new Promise((done) => server.close(() => done())),
+  }
+
+  const send = (res: ServerResponse, { status, contentType, body }: TokenAnswer) => {
+    res.writeHead(status, {
+      'content-type': contentType,
+      'access-control-allow-origin': '*',
+      'cache-control': 'no-store',
+    })
+    res.end(typeof body === 'string' ? body : JSON.stringify(body))
+  }
+  const json = (res: ServerResponse, body: unknown) =>
+    send(res, { status: 200, contentType: 'application/json', body })
+
+  async function handle(req: IncomingMessage, res: ServerResponse) {
+    const url = new URL(req.url ?? '/', issuer)
+    if (req.method === 'OPTIONS') {
+      res.writeHead(204, {
+        'access-control-allow-origin': '*',
+        'access-control-allow-headers': '*',
+        'access-control-allow-methods': 'GET, POST',
+      })
+      return res.end()
+    }
+    switch (url.pathname) {
+      case '/.well-known/openid-configuration': {
+        const document = {
+          issuer,
+          authorization_endpoint: `${issuer}/authorize`,
+          token_endpoint: `${issuer}/token`,
+          jwks_uri: `${issuer}/jwks`,
+          response_types_supported: ['code'],
+          id_token_signing_alg_values_supported: ['RS256'],
+          code_challenge_methods_supported: ['S256'],
+        }
+        return json(res, rogue.faults.discovery?.(document) ?? document)
+      }
+      case '/jwks': {
+        const jwks = { keys: [key.jwk] }
+        return json(res, rogue.faults.jwks?.(jwks) ?? jwks)
+      }
+      case '/authorize':
+        res.writeHead(302, { location: rogue.callbackUrl(url.href) })
+        return res.end()
+      case '/token': {
+        const answer = await tokenAnswer(await formOf(req))
+        return send(res, rogue.faults.tokenResponse?.(answer) ?? answer)
+      }
+      default:
+        res.writeHead(404).end()
+    }
+  }
+
+  async function formOf(req: IncomingMessage) {
+    let text = ''
+    for await (const chunk of req) text += chunk
+    return new URLSearchParams(text)
+  }
+
+  async function tokenAnswer(form: URLSearchParams): Promise<TokenAnswer> {
+    const grant = grants.get(form.get('code') ?? '')
+    grants.delete(form.get('code') ?? '')
+    const verifier = form.get('code_verifier') ?? ''
+    const challenge = createHash('sha256').update(verifier).digest('base64url')
+    if (
+      !grant ||
+      form.get('grant_type') !== 'authorization_code' ||
+      grant.codeChallenge !== challenge ||
+      grant.redirectUri !== form.get('redirect_uri')
+    )
+      return { status: 400, contentType: 'application/json', body: { error: 'invalid_grant' } }
+    const accessToken = base64url.encode(randomBytes(24))
+    const digest = createHash('sha256').update(accessToken).digest()
+    const now = Math.floor(Date.now() / 1000)
+    const good: IdTokenParts = {
+      header: { alg: 'RS256', kid: key.kid },
+      payload: {
+        iss: issuer,
+        sub: 'alice',
+        aud: form.get('client_id'),
+        exp: now + 300,
+        iat: now,
+        nonce: grant.nonce,
+        at_hash: base64url.encode(digest.subarray(0, 16)),
+        email: 'alice@example.com',
+      },
+    }
+    const { header, payload } = rogue.faults.idToken?.(good) ?? good
+    let idToken = await signJws(header, payload, key)
+    if (rogue.faults.idTokenString)
+      idToken = await rogue.faults.idTokenString(idToken, { sign: signJws })
+    return {
+      status: 200,
+      contentType: 'application/json',
+      body: {
+        access_token: accessToken,
+        token_type: 'Bearer',
+        expires_in: 3600,
+        id_token: idToken,
+      },
+    }
+  }
+
+  return rogue
+}
