@@ -340,7 +340,6 @@ export class OidcClient extends EventTarget {
       }
       // The old refresh token is spent now: this tab keeps the new one whatever storage does.
       this.#session = next.session
-      this.#store.setSignedIn(next.claims, next.session.expiresAt)
       try {
         await this.#vault.set('session', next.session)
         this.#connect().post({ type: 'refreshed' })
@@ -351,6 +350,8 @@ export class OidcClient extends EventTarget {
         this.#unstored = next.session
         this.dispatchEvent(new CustomEvent('error', { detail: error }))
       }
+      // Stored first: a listener that logs out on this change then removes the new tokens too.
+      this.#store.setSignedIn(next.claims, next.session.expiresAt)
       return next.session
     })
   }

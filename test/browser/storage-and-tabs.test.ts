@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict'
-import { after, afterEach, before, describe, test } from 'node:test'
+import { after, before, describe, test } from 'node:test'
 import { SignJWT, decodeJwt, importJWK } from 'jose'
 import type { BrowserContext, Page } from 'playwright-core'
 import { newLoopbackContext } from '../support/browser.js'
@@ -10,6 +10,7 @@ import {
   makeTokensExpiring,
   newApp,
   ready,
+  signedInTabs,
   startHarness,
   stopHarness,
   storedKeys,
@@ -29,6 +30,22 @@ after(() => stopHarness(harness))
 const grants = () => op.requests.filter((request) => request === 'POST /token').length
 const sessionKey = () => `${op.issuer}|spa|session`
 const eventTypes = (page: Page) => page.evaluate(() => window.events.map((event) => event.type))
+async function waitForStatus(pages: Page[], status: string) {
+  for (const page of pages) {
+    await page.waitForFunction((status) => window.client.getState().status === status, status, {
+      timeout: 5000,
+    })
+  }
+}
+
+// A refresh runs under the tab lock from the moment it starts: once the lock is free, any
+// refresh the page started is over.
+const settled = (page: Page) =>
+  page.evaluate(
+    (name) => navigator.locks.request(name, async () => {}),
+    `oidc-browser|${op.issuer}|spa|refresh`,
+  )
+
 const status = (page: Page) => page.evaluate(() => window.client.getState().status)
 
 async function newContext(): Promise<BrowserContext> {
@@ -278,5 +295,242 @@ describe('stored records of another version or shape', { timeout: 60_000 }, () =
       assert.ok(!op.requests.includes('POST /token'), `${edit}: no token request`)
       assert.ok(!(await storedKeys(page)).includes(key), `${edit}: transaction deleted`)
     }
+  })
+})
+
+describe('a subscriber that logs out during the signedin notification', { timeout: 60_000 }, () => {
+  test('logout({ localOnly: true }): the other listeners still run, the state ends signedOut, nothing escapes, no loop', async () => {
+    const context = await newContext()
+    const page = await newApp(context, iife)
+    await ready(page)
+    assert.equal((await logIn(page)).ok, true)
+    const other = await newApp(context, iife)
+    assert.equal((await ready(other)).state?.status, 'signedIn')
+    const pageErrors: string[] = []
+    page.on('pageerror', (error) => pageErrors.push(error.message))
+    // A second client on the page restores the stored session: its signedin notification is
+    // where the first subscriber logs out.
+    await page.evaluate(async () => {
+      const client = window.makeClient({})
+      const seen: string[] = []
+      client.subscribe((state: { status: string }) => {
+        seen.push(`first:${state.status}`)
+        if (state.status === 'signedIn') void client.logout({ localOnly: true })
+      })
+      client.subscribe((state: { status: string }) => seen.push(`second:${state.status}`))
+      for (const type of ['signedin', 'signedout'])
+        client.addEventListener(type, () => seen.push(`event:${type}`))
+      Object.assign(window, { seen, second: client })
+      await client.init()
+    })
+    await page.waitForFunction(() => (window as any).second.getState().status === 'signedOut')
+    // Time for a loop to show, if there were one.
+    await page.waitForTimeout(300)
+    const seen = await page.evaluate(() => (window as any).seen)
+    assert.deepEqual(seen, [
+      'first:signedIn',
+      'second:signedIn',
+      'event:signedin',
+      'first:signedOut',
+      'second:signedOut',
+      'event:signedout',
+    ])
+    assert.deepEqual(pageErrors, [])
+    // The restore that was under way did not bring the tokens back after the logout.
+    assert.equal(
+      await page.evaluate(() =>
+        (window as any).second.getAccessToken().catch((error: any) => error.code),
+      ),
+      'login_required',
+    )
+    // The logout reached the page's own client and the other tab.
+    await waitForStatus([page, other], 'signedOut')
+    assert.ok(!(await storedKeys(page)).includes(sessionKey()))
+    await context.close()
+  })
+
+  test('a logout during the notification of a refresh: the refreshed tokens are not stored, every tab ends signedOut', async () => {
+    const { context, tabs } = await signedInTabs(harness, 2)
+    await tabs[0].evaluate(() =>
+      window.client.subscribe((state: { status: string }) => {
+        if (state.status === 'signedIn') void window.client.logout({ localOnly: true })
+      }),
+    )
+    await makeTokensExpiring(context, tabs[0])
+    await tabs[0].evaluate(() => window.client.getAccessToken())
+    await waitForStatus(tabs, 'signedOut')
+    await settled(tabs[0])
+    assert.ok(!(await storedKeys(tabs[0])).includes(sessionKey()), 'no session in storage')
+    assert.equal(await status(tabs[1]), 'signedOut')
+    const fresh = await newApp(context, iife)
+    assert.equal((await ready(fresh)).state?.status, 'signedOut')
+    await context.close()
+  })
+
+  test('logout(): the same, then the page goes to the provider to end its session', async () => {
+    const context = await newContext()
+    const page = await newApp(context, iife)
+    await ready(page)
+    assert.equal((await logIn(page)).ok, true)
+    const pageErrors: string[] = []
+    page.on('pageerror', (error) => pageErrors.push(error.message))
+    // What the listeners see must survive the navigation: they report it to the test directly.
+    const seen: string[] = []
+    await page.exposeFunction('report', (entry: string) => void seen.push(entry))
+    await Promise.all([
+      page.waitForURL((url) => url.href.startsWith(`${op.issuer}/session/end`)),
+      page.evaluate(() => {
+        const report = (window as any).report as (entry: string) => void
+        const client = window.makeClient({})
+        client.subscribe((state: { status: string }) => {
+          report(`first:${state.status}`)
+          if (state.status === 'signedIn') void client.logout()
+        })
+        client.subscribe((state: { status: string }) => report(`second:${state.status}`))
+        void client.init()
+      }),
+    ])
+    assert.deepEqual(seen, [
+      'first:signedIn',
+      'second:signedIn',
+      'first:signedOut',
+      'second:signedOut',
+    ])
+    assert.deepEqual(pageErrors, [])
+    const fresh = await newApp(context, iife)
+    assert.equal((await ready(fresh)).state?.status, 'signedOut')
+    await context.close()
+  })
+})
+
+describe('visibility and network re-checks', { timeout: 60_000 }, () => {
+  /**
+   * Headless Chromium under Playwright shows every page as visible: bringToFront, a minimised
+   * window (Browser.setWindowBounds), focus emulation off, a background target and the frozen
+   * lifecycle state all leave `document.visibilityState` at 'visible'. So the page's visibility
+   * is overridden and `visibilitychange` dispatched, as the browser would on a tab switch.
+   */
+  const setHidden = (page: Page, hidden: boolean) =>
+    page.evaluate(`
+      Object.defineProperty(document, 'visibilityState', {
+        configurable: true,
+        get: () => '${hidden ? 'hidden' : 'visible'}',
+      })
+      document.dispatchEvent(new Event('visibilitychange'))
+    `)
+
+  const runToExpiring = async (context: BrowserContext, page: Page) => {
+    const { expiresAt } = await page.evaluate(() => window.client.getState())
+    // Just past the expiring point (45 s before expiry here), short of expiry.
+    await context.clock.runFor(
+      (expiresAt - (await page.evaluate(() => Date.now())) / 1000 - 44) * 1000,
+    )
+  }
+
+  test('a hidden tab does not refresh by itself; it does when it shows again', async () => {
+    const { context, tabs } = await signedInTabs(harness, 1)
+    const [tab] = tabs
+    await setHidden(tab, true)
+    const before = grants()
+    await runToExpiring(context, tab)
+    await tab.waitForFunction(() => window.events.some((event) => event.type === 'expiring'))
+    await settled(tab)
+    assert.equal(grants() - before, 0, 'no token request while hidden')
+    assert.ok(!(await eventTypes(tab)).includes('refreshed'))
+    await setHidden(tab, false)
+    await tab.waitForFunction(() => window.events.some((event) => event.type === 'refreshed'))
+    assert.equal(grants() - before, 1)
+    await context.close()
+  })
+
+  test('a visible tab refreshes by itself while a hidden one waits; the hidden one takes its result', async () => {
+    const { context, tabs } = await signedInTabs(harness, 2)
+    const [visible, hidden] = tabs
+    await setHidden(hidden, true)
+    const before = grants()
+    await runToExpiring(context, visible)
+    await visible.waitForFunction(() => window.events.some((event) => event.type === 'refreshed'))
+    await hidden.waitForFunction(() => window.events.some((event) => event.type === 'refreshed'))
+    assert.equal(grants() - before, 1)
+    const token = await visible.evaluate(() => window.client.getAccessToken())
+    assert.equal(await hidden.evaluate(() => window.client.getAccessToken()), token)
+    await context.close()
+  })
+
+  test('a refresh that failed offline is tried again when the network comes back', async () => {
+    const { context, tabs } = await signedInTabs(harness, 1)
+    const [tab] = tabs
+    await context.setOffline(true)
+    const before = grants()
+    await runToExpiring(context, tab)
+    await tab.waitForFunction(() => window.events.some((event) => event.type === 'error'))
+    assert.equal(
+      await tab.evaluate(() => window.events.find((event) => event.type === 'error')?.code),
+      'token_error',
+    )
+    assert.equal(await status(tab), 'signedIn')
+    assert.equal(grants() - before, 0)
+    // Back online: the browser fires `online`, and the tab refreshes without being asked.
+    await context.setOffline(false)
+    await tab.waitForFunction(() => window.events.some((event) => event.type === 'refreshed'))
+    assert.equal(grants() - before, 1)
+    await context.close()
+  })
+
+  test('online and visibilitychange do nothing while the token is not expiring', async () => {
+    const { context, tabs } = await signedInTabs(harness, 1)
+    const [tab] = tabs
+    const before = grants()
+    await context.setOffline(true)
+    await context.setOffline(false)
+    await setHidden(tab, true)
+    await setHidden(tab, false)
+    await settled(tab)
+    assert.equal(grants() - before, 0)
+    assert.ok(!(await eventTypes(tab)).includes('refreshed'))
+    await context.close()
+  })
+})
+
+describe('a refreshed ID token for another user (Core 12.2)', { timeout: 60_000 }, () => {
+  test('ends the session with id_token_invalid in every tab, and nothing of it is stored', async () => {
+    const { context, tabs } = await signedInTabs(harness, 2)
+    // The provider answers the refresh with an ID token it signed for another user.
+    const key = await importJWK(op.signingKey, 'RS256')
+    const issued: string[] = []
+    op.rewriteTokenResponse = async (body, grantType) => {
+      if (grantType !== 'refresh_token') return body
+      const claims = decodeJwt(body.id_token as string)
+      const idToken = await new SignJWT({ ...claims, sub: 'mallory' })
+        .setProtectedHeader({ alg: 'RS256', kid: op.signingKey.kid! })
+        .sign(key)
+      issued.push(idToken, body.access_token as string, body.refresh_token as string)
+      return { ...body, id_token: idToken }
+    }
+    try {
+      await makeTokensExpiring(context, tabs[0])
+      const error = await tabs[0].evaluate(() =>
+        window.client.getAccessToken().then(
+          () => undefined,
+          (error: any) => ({ code: error.code, reason: error.reason }),
+        ),
+      )
+      assert.deepEqual(error, { code: 'id_token_invalid', reason: 'sub' })
+    } finally {
+      delete op.rewriteTokenResponse
+    }
+    assert.equal(issued.length, 3, 'the provider did answer the refresh')
+    await waitForStatus(tabs, 'signedOut')
+    for (const tab of tabs) {
+      assert.equal(
+        await tab.evaluate(() => window.client.getState().error?.code),
+        'id_token_invalid',
+      )
+      const stored = await storedJson(tab)
+      assert.ok(!(await storedKeys(tab)).includes(sessionKey()), 'the session record is gone')
+      for (const token of issued)
+        assert.ok(!stored.includes(token), 'nothing of the response is stored')
+    }
+    await context.close()
   })
 })
