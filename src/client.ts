@@ -53,6 +53,8 @@ export class OidcClient extends EventTarget {
   readonly #transactions: Vault
   #vault: Vault
   #session: Session | undefined
+  // A refreshed session storage refused: held in this tab only, until a later refresh stores one.
+  #unstored: Session | undefined
   #initializing: Promise<AuthState> | undefined
   #refreshing: Promise<Session> | undefined
   #callback: Promise<CallbackResult> | undefined
@@ -308,7 +310,8 @@ export class OidcClient extends EventTarget {
     const held = this.#session
     return withTabLock(`${this.#channelName}|refresh`, async () => {
       // Another tab may have refreshed, or ended the session, while this one waited.
-      const stored = toSession(await this.#vault.get('session'))
+      const stored =
+        toSession(await this.#vault.get('session')) ?? (held === this.#unstored ? held : undefined)
       if (!stored) {
         await this.#endSession()
         throw new OidcError('login_required', 'the session has ended')
@@ -337,7 +340,6 @@ export class OidcClient extends EventTarget {
       }
       // The old refresh token is spent now: this tab keeps the new one whatever storage does.
       this.#session = next.session
-      this.#store.setSignedIn(next.claims, next.session.expiresAt)
       try {
         await this.#vault.set('session', next.session)
         this.#connect().post({ type: 'refreshed' })
@@ -345,8 +347,11 @@ export class OidcClient extends EventTarget {
         // Never leave a spent refresh token where another tab would present it again (and so
         // have the provider revoke the grant); this tab's session lives on in memory.
         await this.#vault.del('session').catch(() => {})
+        this.#unstored = next.session
         this.dispatchEvent(new CustomEvent('error', { detail: error }))
       }
+      // Stored first: a listener that logs out on this change then removes the new tokens too.
+      this.#store.setSignedIn(next.claims, next.session.expiresAt)
       return next.session
     })
   }

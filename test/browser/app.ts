@@ -1,6 +1,7 @@
 // Helpers for driving the test app pages (pages/harness.js) in real Chromium.
 import type { Browser, BrowserContext, Page } from 'playwright-core'
-import { launchBrowser, signInAtProvider } from '../support/browser.js'
+import assert from 'node:assert/strict'
+import { launchBrowser, newLoopbackContext, signInAtProvider } from '../support/browser.js'
 import { startProvider, type ProviderOptions, type TestProvider } from '../support/provider.js'
 import { startStaticServer, type StaticServer } from '../support/static-server.js'
 
@@ -93,6 +94,37 @@ export function editRecord(page: Page, key: string, edit: string): Promise<void>
       }),
     { key, edit },
   )
+}
+
+/**
+ * A signed-in context whose pages run on Playwright's clock, paused: page time moves only when
+ * the test moves it, so a token can be made to expire without waiting, and no timer fires.
+ */
+export async function signedInTabs(
+  { browser, op, iife }: Harness,
+  count: number,
+): Promise<{ context: BrowserContext; tabs: Page[] }> {
+  const context = await newLoopbackContext(browser)
+  await context.addInitScript((issuer) => (window.__testConfig = { issuer }), op.issuer)
+  await context.clock.install()
+  const first = await newApp(context, iife)
+  await ready(first)
+  const result = await logIn(first)
+  assert.equal(result.ok, true, JSON.stringify(result))
+  await context.clock.pauseAt(Date.now() + 1000)
+  const tabs = [first]
+  for (let i = 1; i < count; i++) {
+    const tab = await newApp(context, iife)
+    assert.equal((await ready(tab)).state?.status, 'signedIn')
+    tabs.push(tab)
+  }
+  return { context, tabs }
+}
+
+/** Moves page time to a few seconds before the held access token expires. */
+export async function makeTokensExpiring(context: BrowserContext, page: Page) {
+  const expiresAt = await page.evaluate(() => window.client.getState().expiresAt)
+  await context.clock.setSystemTime((expiresAt - 5) * 1000)
 }
 
 export interface Harness {

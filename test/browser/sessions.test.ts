@@ -1,9 +1,18 @@
 import assert from 'node:assert/strict'
 import { after, before, describe, test } from 'node:test'
-import type { Browser, BrowserContext, Page } from 'playwright-core'
+import type { Browser, Page } from 'playwright-core'
 import { newLoopbackContext } from '../support/browser.js'
 import type { TestProvider } from '../support/provider.js'
-import { logIn, newApp, ready, startHarness, stopHarness, type Harness } from './app.js'
+import {
+  logIn,
+  makeTokensExpiring,
+  newApp,
+  ready,
+  signedInTabs as signedInTabsOf,
+  startHarness,
+  stopHarness,
+  type Harness,
+} from './app.js'
 
 // A short access-token lifetime, so that tokens start expiring after half of it (45 s).
 const accessTokenTtl = 90
@@ -16,35 +25,8 @@ let harness: Harness
 before(async () => ({ browser, op, iife } = harness = await startHarness({ accessTokenTtl })))
 after(() => stopHarness(harness))
 
+const signedInTabs = (count: number) => signedInTabsOf(harness, count)
 const grants = () => op.requests.filter((request) => request === 'POST /token').length
-
-/**
- * A signed-in context whose pages run on Playwright's clock, paused: page time moves only when
- * the test moves it, so a token can be made to expire without waiting, and no timer fires.
- */
-async function signedInTabs(count: number): Promise<{ context: BrowserContext; tabs: Page[] }> {
-  const context = await newLoopbackContext(browser)
-  await context.addInitScript((issuer) => (window.__testConfig = { issuer }), op.issuer)
-  await context.clock.install()
-  const first = await newApp(context, iife)
-  await ready(first)
-  const result = await logIn(first)
-  assert.equal(result.ok, true, JSON.stringify(result))
-  await context.clock.pauseAt(Date.now() + 1000)
-  const tabs = [first]
-  for (let i = 1; i < count; i++) {
-    const tab = await newApp(context, iife)
-    assert.equal((await ready(tab)).state?.status, 'signedIn')
-    tabs.push(tab)
-  }
-  return { context, tabs }
-}
-
-/** Moves page time to a few seconds before the held access token expires. */
-async function makeTokensExpiring(context: BrowserContext, page: Page) {
-  const expiresAt = await page.evaluate(() => window.client.getState().expiresAt)
-  await context.clock.setSystemTime((expiresAt - 5) * 1000)
-}
 
 const statuses = (tabs: Page[]) =>
   Promise.all(tabs.map((tab) => tab.evaluate(() => window.client.getState().status)))

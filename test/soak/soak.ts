@@ -1,7 +1,7 @@
 // `npm run soak` (not part of npm test): 4 tabs signed in against oidc-provider with 10-second
 // access tokens and rotating refresh tokens, reloading, refreshing and logging out and in at
 // random. It must end with no refresh token spent twice, no stuck tab, every tab in the same
-// state, and no listeners piling up. SOAK_SECONDS sets the length (default 300).
+// state, and no listeners or timers piling up. SOAK_SECONDS sets the length (default 300).
 import assert from 'node:assert/strict'
 import type { Page } from 'playwright-core'
 import { newLoopbackContext } from '../support/browser.js'
@@ -30,19 +30,68 @@ async function listenerCount(tab: Page): Promise<number> {
   return total
 }
 
+// Counts the page's pending timers: setTimeout, setInterval and their clear functions are
+// wrapped before any page script runs. (A string, not a function: the test runner's transform
+// would add helpers the page does not have.)
+const countTimers = `{
+  const pending = new Set()
+  const { setTimeout: set, clearTimeout: clear, setInterval: repeat } = window
+  window.setTimeout = (callback, ...rest) => {
+    const id = set(
+      (...args) => {
+        pending.delete(id)
+        if (typeof callback === 'function') callback(...args)
+      },
+      ...rest,
+    )
+    pending.add(id)
+    return id
+  }
+  window.setInterval = (...args) => {
+    const id = repeat(...args)
+    pending.add(id)
+    return id
+  }
+  // Timeouts and intervals share one id pool: either clear function clears either.
+  window.clearTimeout = window.clearInterval = (id) => {
+    pending.delete(id)
+    clear(id)
+  }
+  window.pendingTimers = () => pending.size
+}`
+
+/**
+ * Pending timers in the tab at rest: the fewest of a few samples, since with 10-second tokens a
+ * storage call (which holds a timeout while it runs) may be under way at any one moment.
+ */
+async function restingTimers(tab: Page): Promise<number> {
+  const samples: number[] = []
+  for (let i = 0; i < 5; i++) {
+    samples.push(await tab.evaluate(() => (window as any).pendingTimers()))
+    await pause(300)
+  }
+  return Math.min(...samples)
+}
+
 try {
   const context = await newLoopbackContext(browser)
   await context.addInitScript((issuer) => (window.__testConfig = { issuer }), op.issuer)
   const tabs: Page[] = []
-  for (let i = 0; i < 4; i++) {
+  for (let i = 0; i < 3; i++) {
     tabs.push(await newApp(context, iife))
     await ready(tabs[i])
   }
+  // tabs[3] is never reloaded: its listener and timer counts must not grow.
+  const steady = await context.newPage()
+  await steady.addInitScript(countTimers)
+  await steady.goto(iife)
+  await ready(steady)
+  tabs.push(steady)
   assert.equal((await logIn(tabs[0])).ok, true)
-  // tabs[3] is never reloaded: its listener count must not grow.
-  const steady = tabs[3]
   await steady.waitForFunction(() => window.client.getState().status === 'signedIn')
   const listenersBefore = await listenerCount(steady)
+  const timersBefore = await restingTimers(steady)
+  let timersMost = timersBefore
 
   const end = Date.now() + seconds * 1000
   while (Date.now() < end) {
@@ -74,6 +123,7 @@ try {
       counts.failures++
       console.error(`${action} failed:`, error instanceof Error ? error.message : error)
     }
+    timersMost = Math.max(timersMost, await steady.evaluate(() => (window as any).pendingTimers()))
     await pause(200 + Math.random() * 1500)
   }
 
@@ -90,6 +140,7 @@ try {
   const refused = op.responses.filter((response) => response === 'POST /token 400').length
   const grants = op.requests.filter((request) => request === 'POST /token').length
   const listenersAfter = await listenerCount(steady)
+  const timersAfter = await restingTimers(steady)
   const report = {
     seconds,
     ...counts,
@@ -97,6 +148,9 @@ try {
     refusedTokenRequests: refused,
     listenersBefore,
     listenersAfter,
+    timersBefore,
+    timersAfter,
+    timersMost,
     states,
   }
   console.log(JSON.stringify(report, null, 2))
@@ -111,6 +165,7 @@ try {
     'no tab is stuck',
   )
   assert.equal(listenersAfter, listenersBefore, 'no listener piled up')
+  assert.ok(timersAfter <= timersBefore, 'no timer piled up')
   console.log('soak passed')
   await context.close()
 } finally {

@@ -1,6 +1,6 @@
 // A real OpenID Provider (oidc-provider) on 127.0.0.1 for the browser tests and the demo.
 import type { AddressInfo } from 'node:net'
-import { exportJWK, generateKeyPair } from 'jose'
+import { exportJWK, generateKeyPair, type JWK } from 'jose'
 import Provider, { type ClientMetadata } from 'oidc-provider'
 
 export interface ProviderOptions {
@@ -30,6 +30,16 @@ export interface TestProvider {
    * the user's own navigations by the browser's `Sec-Fetch-Dest` header.
    */
   scriptRequests: string[]
+  /** The private key the provider signs ID tokens with, for tests that play a misbehaving provider. */
+  signingKey: JWK
+  /**
+   * Set by a test to rewrite the token endpoint's successful answers, as a misbehaving provider
+   * would send them; `grantType` is the request's.
+   */
+  rewriteTokenResponse?: (
+    body: Record<string, unknown>,
+    grantType: string,
+  ) => Promise<Record<string, unknown>>
   close(): Promise<void>
 }
 
@@ -98,19 +108,28 @@ export async function startProvider(options: ProviderOptions): Promise<TestProvi
       }),
     }),
   })
-  provider.use(async (ctx, next) => {
-    requests.push(`${ctx.method} ${ctx.path}`)
-    if (ctx.get('sec-fetch-dest') !== 'document') scriptRequests.push(`${ctx.method} ${ctx.path}`)
-    await next()
-    responses.push(`${ctx.method} ${ctx.path} ${ctx.status}`)
-  })
-  handler = provider.callback()
-  return {
+  const testProvider: TestProvider = {
     issuer,
     provider,
     requests,
     responses,
     scriptRequests,
+    signingKey: key,
     close: () => new Promise((resolve) => server.close(() => resolve())),
   }
+  provider.use(async (ctx, next) => {
+    requests.push(`${ctx.method} ${ctx.path}`)
+    if (ctx.get('sec-fetch-dest') !== 'document') scriptRequests.push(`${ctx.method} ${ctx.path}`)
+    await next()
+    const rewrite = testProvider.rewriteTokenResponse
+    if (rewrite && ctx.path === '/token' && ctx.status === 200) {
+      ctx.body = await rewrite(
+        ctx.body as Record<string, unknown>,
+        ctx.oidc.params?.grant_type as string,
+      )
+    }
+    responses.push(`${ctx.method} ${ctx.path} ${ctx.status}`)
+  })
+  handler = provider.callback()
+  return testProvider
 }
