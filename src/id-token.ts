@@ -1,4 +1,4 @@
-import { base64url, compactVerify, decodeJwt, decodeProtectedHeader, errors } from 'jose'
+import { base64url, compactVerify, decodeProtectedHeader, errors } from 'jose'
 import type { JWK } from 'jose'
 import { OidcError, idTokenInvalid, safeCause, type IdTokenCheck } from './errors.js'
 import { allowedAlgorithms } from './jwks.js'
@@ -109,9 +109,10 @@ async function verifySignature(token: string, { algorithms, resolveKey }: Signat
   if (kid !== undefined && typeof kid !== 'string') fail('kid', 'ID token "kid" is not a string')
   // Only the provider's JWKS supplies keys: "jku", "jwk", "x5u" and "x5c" are never read.
   const key = await resolveKey(kid === undefined ? { alg } : { alg, kid })
+  let verified: Awaited<ReturnType<typeof compactVerify>>
   try {
     // jose imports the JWK once per key object and algorithm, and checks its use, alg and key_ops again.
-    await compactVerify(token, key, { algorithms: [alg] })
+    verified = await compactVerify(token, key, { algorithms: [alg] })
   } catch (error) {
     if (error instanceof errors.JWSSignatureVerificationFailed)
       fail('signature', 'ID token signature is not valid')
@@ -121,12 +122,13 @@ async function verifySignature(token: string, { algorithms, resolveKey }: Signat
       cause: safeCause(error),
     })
   }
-  let payload: Record<string, unknown>
+  // The payload as verified, parsed once.
+  let payload: Record<string, unknown> | undefined
   try {
-    payload = decodeJwt(token)
-  } catch (error) {
-    fail('malformed', 'ID token payload is not a JSON object', safeCause(error))
-  }
+    payload = JSON.parse(new TextDecoder().decode(verified.payload))
+  } catch {}
+  if (typeof payload !== 'object' || payload === null || Array.isArray(payload))
+    fail('malformed', 'ID token payload is not a JSON object')
   return { payload, alg }
 }
 
