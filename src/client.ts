@@ -244,6 +244,8 @@ export class OidcClient extends EventTarget {
     }
     const code = params.get('code')
     if (!code) throw new OidcError('invalid_callback', 'authorization response has no "code"')
+    // The key set loads while the token request is out; a failure shows again when validating.
+    this.#provider.prefetchKeys()
     const tokens = await fetchToken(
       this.#config.fetch,
       metadata.token_endpoint,

@@ -87,9 +87,15 @@ export function createProvider({ config, vault, now }: ProviderOptions) {
     return jwksCache
   }
 
-  async function keys(): Promise<Cached<JWK[]>> {
-    if (isFresh(jwksCache)) return jwksCache
+  async function loadKeys(): Promise<Cached<JWK[]>> {
     return (jwksCache = await readCache('jwks', (keys) => validateJwks({ keys }))) ?? fetchKeys()
+  }
+
+  // One load at a time: a callback starts it early (prefetchKeys), and the validation joins it.
+  let keysLoading: Promise<Cached<JWK[]>> | undefined
+  function keys(): Promise<Cached<JWK[]>> {
+    if (isFresh(jwksCache)) return Promise.resolve(jwksCache)
+    return (keysLoading ??= loadKeys().finally(() => (keysLoading = undefined)))
   }
 
   const resolveKey: KeyResolver = async (header) => {
@@ -103,7 +109,7 @@ export function createProvider({ config, vault, now }: ProviderOptions) {
     return jwk
   }
 
-  return { metadata, resolveKey }
+  return { metadata, resolveKey, prefetchKeys: () => void keys().catch(() => {}) }
 }
 
 export type Provider = ReturnType<typeof createProvider>

@@ -88,6 +88,20 @@ describe('provider metadata and keys', () => {
     await rejectsWith(provider.resolveKey({ alg: 'RS256', kid: 'c' }), 'id_token_invalid', 'kid')
     assert.equal(requests.filter((path) => path === '/jwks').length, 2)
   })
+  test('keys prefetched during a callback are loaded once, however the validation overlaps it', async () => {
+    const { provider, requests } = setup()
+    await provider.metadata()
+    provider.prefetchKeys()
+    assert.equal((await provider.resolveKey({ alg: 'RS256', kid: 'a' })).kid, 'a')
+    assert.deepEqual(requests, ['/.well-known/openid-configuration', '/jwks'])
+  })
+
+  test('a failed prefetch is reported by the validation that needs the keys', async () => {
+    const { provider } = setup({ jwks: () => 'not a key set' })
+    provider.prefetchKeys()
+    await rejectsWith(provider.resolveKey({ alg: 'RS256', kid: 'a' }), 'jwks_error')
+  })
+
   test('a bad discovery document is discovery_error', async () => {
     await rejectsWith(
       setup({
