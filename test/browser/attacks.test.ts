@@ -15,6 +15,7 @@ import {
   type TokenAnswer,
 } from '../support/rogue-provider.js'
 import { startStaticServer, type StaticServer } from '../support/static-server.js'
+import { claimNames } from '../unit/helpers.js'
 import { newApp, ready, storedKeys, type HarnessResult } from './app.js'
 
 const fuzzRuns = Number(process.env.BROWSER_FUZZ_RUNS ?? 300)
@@ -345,18 +346,6 @@ const specCodes = [
   'jwks_error',
   'login_required',
   'storage_error',
-]
-const claimNames = [
-  'iss',
-  'aud',
-  'sub',
-  'exp',
-  'iat',
-  'nbf',
-  'nonce',
-  'azp',
-  'auth_time',
-  'at_hash',
 ]
 const headerNames = ['alg', 'kid', 'crit', 'jku', 'jwk', 'x5c', 'typ']
 const responseFields = [

@@ -9,7 +9,7 @@ import { isOidcError, type OidcErrorCode } from '../../src/errors.js'
 import { validateIdToken } from '../../src/id-token.js'
 import { selectKey, validateJwks } from '../../src/jwks.js'
 import { validateTokenResponse } from '../../src/token-endpoint.js'
-import { makeKey, resolverOf, sign, type TestKey } from './helpers.js'
+import { claimNames, makeKey, resolverOf, sign, type TestKey } from './helpers.js'
 
 const runs = Number(process.env.FUZZ_RUNS ?? 1000)
 const issuer = 'https://op.example.com'
@@ -56,18 +56,6 @@ const decoded = (jws: string) =>
     )
     .join('.')
 
-const claimNames = [
-  'iss',
-  'aud',
-  'sub',
-  'exp',
-  'iat',
-  'nbf',
-  'nonce',
-  'azp',
-  'auth_time',
-  'at_hash',
-]
 const headerNames = ['alg', 'kid', 'crit', 'jku', 'jwk', 'x5c', 'b64', 'typ']
 
 describe(`fuzzing, ${runs} cases each`, () => {

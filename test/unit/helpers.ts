@@ -81,3 +81,17 @@ export function throwsWith(fn: () => unknown, code: OidcErrorCode) {
     return true
   })
 }
+
+/** The claims the ID token rules read, for mutation by the fuzzers. */
+export const claimNames = [
+  'iss',
+  'aud',
+  'sub',
+  'exp',
+  'iat',
+  'nbf',
+  'nonce',
+  'azp',
+  'auth_time',
+  'at_hash',
+]
