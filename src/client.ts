@@ -220,7 +220,7 @@ export class OidcClient extends EventTarget {
     const { state, params } = readCallbackUrl(url, redirectUri)
     // Taken (read and deleted) at once, whatever follows: a callback URL works once.
     const transaction = toLoginTransaction(
-      await this.#transactions.take(`tx|${state}`),
+      await this.#transactions.swap(`tx|${state}`, () => undefined),
       epochSeconds(),
     )
     if (!transaction) throw new OidcError('invalid_callback', 'no pending login has this "state"')
@@ -314,11 +314,7 @@ export class OidcClient extends EventTarget {
       // Another tab may have refreshed, or ended the session, while this one waited.
       const stored =
         toSession(await this.#vault.get('session')) ?? (held === this.#unstored ? held : undefined)
-      if (!stored) {
-        await this.#endSession()
-        throw new OidcError('login_required', 'the session has ended')
-      }
-      if (stored.accessToken !== held?.accessToken) return this.#adopt(stored)
+      if (!stored || stored.accessToken !== held?.accessToken) return this.#takeStored(stored)
       const state = this.getState()
       if (!stored.refreshToken || state.status !== 'signedIn') {
         throw new OidcError('login_required', 'no refresh token is held')
@@ -340,22 +336,39 @@ export class OidcClient extends EventTarget {
       } catch (error) {
         throw await this.#refreshFailed(error)
       }
-      // The old refresh token is spent now: this tab keeps the new one whatever storage does.
-      this.#session = next.session
+      // Written only over the session it came from: another tab's logout or login while the
+      // provider answered stands.
+      const unchanged = (record: unknown) =>
+        (toSession(record) ?? this.#unstored)?.accessToken === stored.accessToken
+      let current: unknown = stored
       try {
-        await this.#vault.set('session', next.session)
-        this.#connect().post({ type: 'refreshed' })
+        current = await this.#vault.swap('session', (record) =>
+          unchanged(record) ? next.session : record,
+        )
       } catch (error) {
-        // Never leave a spent refresh token where another tab would present it again (and so
-        // have the provider revoke the grant); this tab's session lives on in memory.
+        // The old refresh token is spent: this tab keeps the new one in memory, and never leaves
+        // the spent one where another tab would present it again (and so have the provider
+        // revoke the grant).
         await this.#vault.del('session').catch(() => {})
         this.#unstored = next.session
         this.dispatchEvent(new CustomEvent('error', { detail: error }))
       }
+      if (!unchanged(current)) return this.#takeStored(toSession(current))
+      if (this.#session !== held) return this.#takeStored(this.#session)
+      this.#session = next.session
+      this.#connect().post({ type: 'refreshed' })
       // Stored first: a listener that logs out on this change then removes the new tokens too.
       this.#store.setSignedIn(next.claims, next.session.expiresAt)
       return next.session
     })
+  }
+
+  // What another tab left while this one waited or refreshed stands: a session is taken over,
+  // none ends this one.
+  async #takeStored(stored: Session | undefined): Promise<Session> {
+    if (stored) return this.#adopt(stored)
+    await this.#endSession()
+    throw new OidcError('login_required', 'the session has ended')
   }
 
   // A refresh token the provider refuses, or an ID token for another user, ends the session
@@ -398,7 +411,7 @@ export class OidcClient extends EventTarget {
 
   /** Clears the session here and tells the other tabs; returns the storage error, if any. */
   async #endSession(error?: OidcError): Promise<unknown> {
-    this.#session = undefined
+    this.#session = this.#unstored = undefined
     let failed: unknown
     await this.#vault.del('session').catch((cause: unknown) => (failed = cause))
     this.#store.setSignedOut(error)
@@ -408,7 +421,7 @@ export class OidcClient extends EventTarget {
 
   async #onTabMessage(message: TabMessage) {
     if (message.type === 'signedout') {
-      this.#session = undefined
+      this.#session = this.#unstored = undefined
       this.#store.setSignedOut(
         message.error
           ? new OidcError(message.error, 'the session ended in another tab')

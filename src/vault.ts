@@ -1,13 +1,16 @@
-import { del, get, promisifyRequest, set, type UseStore } from 'idb-keyval'
+import { promisifyRequest, type UseStore } from 'idb-keyval'
 import { OidcError, safeCause } from './errors.js'
 
-/** Where records live: IndexedDB or this tab's memory, behind the same three functions. */
+/** Where records live: IndexedDB or this tab's memory, behind the same four functions. */
 export interface Vault {
   get(key: string): Promise<unknown>
-  set(key: string, value: unknown): Promise<void>
-  del(key: string): Promise<void>
-  /** Reads and deletes a record at once: of two tabs taking the same key, one gets it. */
-  take(key: string): Promise<unknown>
+  set(key: string, value: unknown): Promise<unknown>
+  del(key: string): Promise<unknown>
+  /**
+   * Reads a record and, at once, replaces it with `next(record)` (deletes it if `undefined`);
+   * returns the record read. Of two tabs swapping the same key, the second sees the first's.
+   */
+  swap(key: string, next: (record: unknown) => unknown): Promise<unknown>
 }
 
 // A blocked or broken IndexedDB must end in an error, never in a promise that never settles.
@@ -16,10 +19,10 @@ const storageTimeoutMs = 5000
 let database: Promise<IDBDatabase> | undefined
 
 /**
- * The store idb-keyval's functions run in: our own database, never idb-keyval's default one
- * that the host app may also use, opened lazily. Unlike idb-keyval's `createStore`, it lets
- * the connection go when another tab deletes or upgrades the database, which would otherwise
- * wait for as long as this tab stays open; the next call opens it again.
+ * Runs `callback` in a transaction of our own database (never idb-keyval's default one, which
+ * the host app may also use), opened lazily. Unlike idb-keyval's `createStore`, it lets the
+ * connection go when another tab deletes or upgrades the database, which would otherwise wait
+ * for as long as this tab stays open; the next call opens it again.
  */
 const idbStore: UseStore = (mode, callback) => {
   if (!database) {
@@ -58,34 +61,46 @@ async function guard<T>(operation: () => Promise<T>): Promise<T> {
   }
 }
 
+// `set` and `del` are swaps that ignore the record read.
+const vaultOf = (get: Vault['get'], swap: Vault['swap']): Vault => ({
+  get,
+  swap,
+  set: (key, value) => swap(key, () => value),
+  del: (key) => swap(key, () => undefined),
+})
+
 /** A vault over IndexedDB; every key is prefixed with `namespace`. Failures are `storage_error`. */
 export function createIdbVault(namespace: string): Vault {
-  return {
-    get: (key) => guard(async () => get(namespace + key, idbStore)),
-    set: (key, value) => guard(async () => set(namespace + key, value, idbStore)),
-    del: (key) => guard(async () => del(namespace + key, idbStore)),
-    take: (key) =>
+  return vaultOf(
+    (key) =>
       guard(async () =>
-        idbStore('readwrite', (store) => {
-          const record = store.get(namespace + key)
-          store.delete(namespace + key)
-          return promisifyRequest(record)
+        idbStore('readonly', (store) => promisifyRequest(store.get(namespace + key))),
+      ),
+    (key, next) =>
+      guard(async () =>
+        idbStore('readwrite', async (store) => {
+          const record = await promisifyRequest(store.get(namespace + key))
+          const value = next(record)
+          if (value === undefined) store.delete(namespace + key)
+          else store.put(value, namespace + key)
+          await promisifyRequest(store.transaction)
+          return record
         }),
       ),
-  }
+  )
 }
 
 /** A vault in this tab's memory: gone with the page. */
 export function createMemoryVault(): Vault {
   const records = new Map<string, unknown>()
-  return {
-    get: async (key) => structuredClone(records.get(key)),
-    set: async (key, value) => void records.set(key, structuredClone(value)),
-    del: async (key) => void records.delete(key),
-    take: async (key) => {
+  return vaultOf(
+    async (key) => structuredClone(records.get(key)),
+    async (key, next) => {
       const record = records.get(key)
-      records.delete(key)
+      const value = next(record)
+      if (value === undefined) records.delete(key)
+      else records.set(key, structuredClone(value))
       return record
     },
-  }
+  )
 }

@@ -534,3 +534,82 @@ describe('a refreshed ID token for another user (Core 12.2)', { timeout: 60_000 
     await context.close()
   })
 })
+
+describe(
+  'another tab ends or replaces the session while this tab refreshes',
+  { timeout: 60_000 },
+  () => {
+    // Holds the provider's answer to the next refresh until `release()`; `arrived` settles once
+    // the refresh request is at the provider.
+    function holdRefresh() {
+      let arrived!: () => void
+      let release!: () => void
+      const held = {
+        arrived: new Promise<void>((resolve) => (arrived = resolve)),
+        release: () => release(),
+      }
+      const released = new Promise<void>((resolve) => (release = resolve))
+      op.rewriteTokenResponse = async (body, grantType) => {
+        if (grantType !== 'refresh_token') return body
+        arrived()
+        await released
+        return body
+      }
+      return held
+    }
+
+    test('a logout in the other tab: the refreshed tokens are not stored and no tab is signed in again', async () => {
+      const { context, tabs } = await signedInTabs(harness, 2)
+      await makeTokensExpiring(context, tabs[0])
+      const held = holdRefresh()
+      try {
+        const refreshing = tabs[0].evaluate(() =>
+          window.client.getAccessToken().then(
+            () => 'signedIn',
+            (error: any) => error.code,
+          ),
+        )
+        await held.arrived
+        await tabs[1].evaluate(() => window.client.logout({ localOnly: true }))
+        await waitForStatus(tabs, 'signedOut')
+        held.release()
+        assert.equal(await refreshing, 'login_required')
+      } finally {
+        delete op.rewriteTokenResponse
+      }
+      await settled(tabs[0])
+      assert.ok(!(await storedKeys(tabs[0])).includes(sessionKey()), 'no session in storage')
+      // Time for a `refreshed` message to reach the other tab, if one were sent.
+      await tabs[1].waitForTimeout(300)
+      for (const tab of tabs) assert.equal(await status(tab), 'signedOut')
+      const fresh = await newApp(context, iife)
+      assert.equal((await ready(fresh)).state?.status, 'signedOut')
+      await context.close()
+    })
+
+    test('a new login in the other tab: this tab takes its session, and the refreshed tokens are not stored', async () => {
+      const { context, tabs } = await signedInTabs(harness, 2)
+      await makeTokensExpiring(context, tabs[0])
+      const held = holdRefresh()
+      let refreshed: string
+      try {
+        const refreshing = tabs[0].evaluate(() => window.client.getAccessToken())
+        await held.arrived
+        assert.equal(
+          (await logIn(tabs[1], { login: 'bob', prompt: 'login' })).state?.status,
+          'signedIn',
+        )
+        held.release()
+        refreshed = await refreshing
+      } finally {
+        delete op.rewriteTokenResponse
+      }
+      await settled(tabs[0])
+      const stored = await readRecord(tabs[1], sessionKey())
+      assert.equal(refreshed, stored.accessToken, "this tab's token is the new login's")
+      for (const tab of tabs)
+        assert.equal(await tab.evaluate(() => window.client.getState().claims?.sub), 'bob')
+      await context.close()
+    })
+  },
+)
