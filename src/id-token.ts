@@ -16,8 +16,12 @@ export interface IdTokenClaims {
   [claim: string]: unknown
 }
 
-/** Finds the provider's key for a token header (jwks.ts); throws `id_token_invalid` with reason `kid` when none. */
-export type KeyResolver = (header: { alg: string; kid?: string }) => Promise<JWK>
+/**
+ * Finds the provider's key for a token header (jwks.ts); throws `id_token_invalid` with reason
+ * `kid` when none. Given the key that failed to verify, it looks in a refetched JWKS when the
+ * refetch interval allows, and otherwise returns that key.
+ */
+export type KeyResolver = (header: { alg: string; kid?: string }, failed?: JWK) => Promise<JWK>
 
 export interface SignatureExpectations {
   /** Asymmetric algorithms the provider advertises. */
@@ -93,6 +97,21 @@ function fail(reason: IdTokenCheck, message: string, cause?: unknown): never {
   throw idTokenInvalid(reason, message, cause)
 }
 
+async function verifyWith(token: string, alg: string, key: JWK) {
+  try {
+    // jose imports the JWK once per key object and algorithm, and checks its use, alg and key_ops again.
+    return await compactVerify(token, key, { algorithms: [alg] })
+  } catch (error) {
+    if (error instanceof errors.JWSSignatureVerificationFailed)
+      fail('signature', 'ID token signature is not valid')
+    if (error instanceof errors.JWSInvalid)
+      fail('malformed', 'ID token is not a valid JWS', safeCause(error))
+    throw new OidcError('jwks_error', 'the provider key could not be used', {
+      cause: safeCause(error),
+    })
+  }
+}
+
 async function verifySignature(token: string, { algorithms, resolveKey }: SignatureExpectations) {
   let header: ReturnType<typeof decodeProtectedHeader>
   try {
@@ -108,19 +127,17 @@ async function verifySignature(token: string, { algorithms, resolveKey }: Signat
     fail('alg', 'ID token "alg" is not allowed')
   if (kid !== undefined && typeof kid !== 'string') fail('kid', 'ID token "kid" is not a string')
   // Only the provider's JWKS supplies keys: "jku", "jwk", "x5u" and "x5c" are never read.
-  const key = await resolveKey(kid === undefined ? { alg } : { alg, kid })
+  const keyHeader = kid === undefined ? { alg } : { alg, kid }
+  const key = await resolveKey(keyHeader)
   let verified: Awaited<ReturnType<typeof compactVerify>>
   try {
-    // jose imports the JWK once per key object and algorithm, and checks its use, alg and key_ops again.
-    verified = await compactVerify(token, key, { algorithms: [alg] })
+    verified = await verifyWith(token, alg, key)
   } catch (error) {
-    if (error instanceof errors.JWSSignatureVerificationFailed)
-      fail('signature', 'ID token signature is not valid')
-    if (error instanceof errors.JWSInvalid)
-      fail('malformed', 'ID token is not a valid JWS', safeCause(error))
-    throw new OidcError('jwks_error', 'the provider key could not be used', {
-      cause: safeCause(error),
-    })
+    // The provider may have replaced its key under the same kid, or its only key: one fresh
+    // look at its JWKS, at most once per refetch interval as for an unknown kid.
+    const fresh = (error as OidcError).reason !== 'malformed' && (await resolveKey(keyHeader, key))
+    if (!fresh || fresh === key) throw error
+    verified = await verifyWith(token, alg, fresh)
   }
   // The payload as verified, parsed once.
   let payload: Record<string, unknown> | undefined

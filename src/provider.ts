@@ -8,7 +8,8 @@ import type { ResolvedConfig } from './config.js'
 import type { Vault } from './vault.js'
 
 const cacheTtlSeconds = 3600
-// An unknown kid may mean the provider rotated its keys, but must not let tokens make us hammer it.
+// An unknown kid, or a key that fails, may mean the provider rotated its keys, but must not let
+// tokens make us hammer it.
 const jwksRefetchIntervalSeconds = 30
 
 interface Cached<T> {
@@ -98,10 +99,10 @@ export function createProvider({ config, vault, now }: ProviderOptions) {
     return (keysLoading ??= loadKeys().finally(() => (keysLoading = undefined)))
   }
 
-  const resolveKey: KeyResolver = async (header) => {
+  const resolveKey: KeyResolver = async (header, failed) => {
     let cached = await keys()
-    let jwk = selectKey(cached.value, header)
-    if (!jwk && now() - cached.fetchedAt >= jwksRefetchIntervalSeconds) {
+    let jwk = failed ?? selectKey(cached.value, header)
+    if ((!jwk || failed) && now() - cached.fetchedAt >= jwksRefetchIntervalSeconds) {
       cached = await fetchKeys()
       jwk = selectKey(cached.value, header)
     }
