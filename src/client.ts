@@ -55,6 +55,8 @@ export class OidcClient extends EventTarget {
   #session: Session | undefined
   // A refreshed session storage refused: held in this tab only, until a later refresh stores one.
   #unstored: Session | undefined
+  // Counts the ends of sessions here, so that a takeover verifying meanwhile can tell.
+  #endings = 0
   #initializing: Promise<AuthState> | undefined
   #refreshing: Promise<Session> | undefined
   #callback: Promise<CallbackResult> | undefined
@@ -398,8 +400,11 @@ export class OidcClient extends EventTarget {
 
   // Takes over a session another tab stored, verifying its ID token like a restore does.
   async #adopt(session: Session): Promise<Session> {
+    const endings = this.#endings
     try {
       const claims = await this.#verifyStored(session)
+      // A logout that arrived while verifying stands.
+      if (endings !== this.#endings) throw new OidcError('login_required', 'the session has ended')
       this.#session = session
       this.#store.setSignedIn(claims, session.expiresAt)
       return session
@@ -409,9 +414,14 @@ export class OidcClient extends EventTarget {
     }
   }
 
+  #forget() {
+    this.#session = this.#unstored = undefined
+    this.#endings++
+  }
+
   /** Clears the session here and tells the other tabs; returns the storage error, if any. */
   async #endSession(error?: OidcError): Promise<unknown> {
-    this.#session = this.#unstored = undefined
+    this.#forget()
     let failed: unknown
     await this.#vault.del('session').catch((cause: unknown) => (failed = cause))
     this.#store.setSignedOut(error)
@@ -421,7 +431,7 @@ export class OidcClient extends EventTarget {
 
   async #onTabMessage(message: TabMessage) {
     if (message.type === 'signedout') {
-      this.#session = this.#unstored = undefined
+      this.#forget()
       this.#store.setSignedOut(
         message.error
           ? new OidcError(message.error, 'the session ended in another tab')

@@ -611,5 +611,37 @@ describe(
         assert.equal(await tab.evaluate(() => window.client.getState().claims?.sub), 'bob')
       await context.close()
     })
+
+    test("a logout while a third tab verifies the other tab's refreshed session: that tab stays signed out", async () => {
+      const { context, tabs } = await signedInTabs(harness, 3)
+      const [refresher, leaver, watcher] = tabs
+      // The watcher's WebCrypto answers only when the test says so: its takeover of the
+      // refreshed session is still verifying when the logout arrives.
+      await watcher.evaluate(() => {
+        const verify = crypto.subtle.verify.bind(crypto.subtle)
+        const gate = new Promise((resolve) => Object.assign(window, { openGate: resolve }))
+        crypto.subtle.verify = async (...args: Parameters<SubtleCrypto['verify']>) => {
+          Object.assign(window, { verifying: true })
+          await gate
+          return verify(...args)
+        }
+      })
+      await makeTokensExpiring(context, refresher)
+      await refresher.evaluate(() => window.client.getAccessToken())
+      await watcher.waitForFunction(() => (window as any).verifying === true)
+      await leaver.evaluate(() => window.client.logout({ localOnly: true }))
+      await waitForStatus(tabs, 'signedOut')
+      await watcher.evaluate(() => (window as any).openGate())
+      // Time for the takeover to finish, and to show if it signed the tab in again.
+      await watcher.waitForTimeout(300)
+      assert.equal(await status(watcher), 'signedOut')
+      assert.equal(
+        await watcher.evaluate(() =>
+          window.client.getAccessToken().catch((error: any) => error.code),
+        ),
+        'login_required',
+      )
+      await context.close()
+    })
   },
 )
