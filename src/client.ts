@@ -467,6 +467,8 @@ export class OidcClient extends EventTarget {
   #refreshIfDue() {
     const session = this.#session
     if (!session?.refreshToken || epochSeconds() < expiringAt(session)) return
+    // A token that came already expired would make this a loop against the provider.
+    if (session.expiresAt <= session.issuedAt) return
     if (typeof document !== 'undefined' && document.visibilityState === 'hidden') return
     // A failure is on the state or an `error` event already.
     this.getAccessToken().catch(() => {})

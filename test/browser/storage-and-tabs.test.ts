@@ -645,3 +645,30 @@ describe(
     })
   },
 )
+
+describe(
+  'a provider that answers a refresh with a token already expired',
+  { timeout: 60_000 },
+  () => {
+    test('is asked once, not again and again by the automatic refresh', async () => {
+      const { context, tabs } = await signedInTabs(harness, 1)
+      op.rewriteTokenResponse = async (body, grantType) =>
+        grantType === 'refresh_token' ? { ...body, expires_in: 0 } : body
+      try {
+        await makeTokensExpiring(context, tabs[0])
+        const before = grants()
+        await tabs[0].evaluate(() => window.client.getAccessToken())
+        // The expiry timers of the new session fire now; an automatic refresh would follow each.
+        for (let i = 0; i < 5; i++) {
+          await context.clock.runFor(1000)
+          await settled(tabs[0])
+        }
+        assert.equal(grants() - before, 1)
+        assert.equal(await status(tabs[0]), 'signedIn')
+      } finally {
+        delete op.rewriteTokenResponse
+      }
+      await context.close()
+    })
+  },
+)
