@@ -1,5 +1,8 @@
 import { OidcError, safeCause, type OidcErrorCode } from './errors.js'
 
+// A provider that never answers must not hold a callback, or the refresh lock of every tab.
+const requestTimeoutMs = 10_000
+
 export interface JsonResponse {
   ok: boolean
   status: number
@@ -7,7 +10,8 @@ export interface JsonResponse {
 }
 
 /**
- * One request whose answer must be JSON. A network failure or a body that is not JSON is
+ * One request whose answer must be JSON. A network failure, no answer within 10 s, or a body
+ * that is not JSON is
  * `OidcError(code)`; the status is left to the caller. The body never goes into an error.
  */
 export async function fetchJson(
@@ -18,7 +22,11 @@ export async function fetchJson(
 ): Promise<JsonResponse> {
   let response: Response
   try {
-    response = await fetchFn(url, { ...init, credentials: 'omit' })
+    response = await fetchFn(url, {
+      ...init,
+      credentials: 'omit',
+      signal: AbortSignal.timeout(requestTimeoutMs),
+    })
   } catch (error) {
     throw new OidcError(code, `request to ${new URL(url).origin} failed`, {
       cause: safeCause(error),

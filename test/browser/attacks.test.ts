@@ -322,6 +322,30 @@ describe('attacks through the browser', { timeout: 120_000 }, () => {
     rogue.faults = {}
   })
 
+  test('a token endpoint that never answers: token_error after 10 s, nothing stored', async () => {
+    const context = await newContext()
+    const page = await newApp(context, iife)
+    await ready(page)
+    const loginUrl = await page.evaluate(() => window.client.createLoginUrl())
+    rogue.faults = { silentToken: true }
+    try {
+      const outcome = await page.evaluate(async (url) => {
+        const hang = new Promise((resolve) => setTimeout(() => resolve('hang'), 20_000))
+        const result = window.client.handleRedirectCallback(url).then(
+          () => 'signedIn',
+          (error: any) => error.code,
+        )
+        return Promise.race([result, hang])
+      }, rogue.callbackUrl(loginUrl))
+      assert.equal(outcome, 'token_error')
+    } finally {
+      rogue.faults = {}
+    }
+    assert.equal(await page.evaluate(() => window.client.getState().status), 'signedOut')
+    assert.ok(!(await storedKeys(page)).some((key) => key.endsWith('|session')))
+    await context.close()
+  })
+
   test('a callback URL replayed after a successful login is invalid_callback', async () => {
     const context = await newContext()
     const page = await newApp(context, iife)

@@ -38,6 +38,8 @@ export interface Faults {
   /** The signed ID token, or whatever the test puts in its place. */
   idTokenString?: (token: string, tools: { sign: typeof signJws }) => Promise<string> | string
   tokenResponse?: (answer: TokenAnswer) => TokenAnswer
+  /** The token endpoint takes the request and never answers. */
+  silentToken?: boolean
 }
 
 export interface RogueProvider {
@@ -123,7 +125,11 @@ export async function startRogueProvider(): Promise<RogueProvider> {
       rogue.callbacks.push(url.href)
       return url.href
     },
-    close: () => new Promise((done) => server.close(() => done())),
+    close: () =>
+      new Promise((done) => {
+        server.close(() => done())
+        server.closeAllConnections()
+      }),
   }
 
   const send = (res: ServerResponse, { status, contentType, body }: TokenAnswer) => {
@@ -168,6 +174,7 @@ export async function startRogueProvider(): Promise<RogueProvider> {
         res.writeHead(302, { location: rogue.callbackUrl(url.href) })
         return res.end()
       case '/token': {
+        if (rogue.faults.silentToken) return
         const answer = await tokenAnswer(await formOf(req))
         return send(res, rogue.faults.tokenResponse?.(answer) ?? answer)
       }
