@@ -222,7 +222,7 @@ export class OidcClient extends EventTarget {
     const { state, params } = readCallbackUrl(url, redirectUri)
     // Taken (read and deleted) at once, whatever follows: a callback URL works once.
     const transaction = toLoginTransaction(
-      await this.#transactions.swap(`tx|${state}`, () => undefined),
+      await this.#transactions.del(`tx|${state}`),
       epochSeconds(),
     )
     if (!transaction) throw new OidcError('invalid_callback', 'no pending login has this "state"')

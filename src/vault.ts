@@ -5,6 +5,7 @@ import { OidcError, safeCause } from './errors.js'
 export interface Vault {
   get(key: string): Promise<unknown>
   set(key: string, value: unknown): Promise<unknown>
+  /** Reads and deletes a record at once, and returns it: of two tabs taking a key, one gets it. */
   del(key: string): Promise<unknown>
   /**
    * Reads a record and, at once, replaces it with `next(record)` (deletes it if `undefined`);
