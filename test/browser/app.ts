@@ -55,8 +55,8 @@ export async function logIn(
   return ready(page)
 }
 
-/** Every key of oidc-browser's IndexedDB store, read in the page. */
-export function storedKeys(page: Page): Promise<string[]> {
+/** Every record of oidc-browser's IndexedDB store, by key, read in the page. */
+export function storedRecords(page: Page): Promise<Record<string, any>> {
   return page.evaluate(
     () =>
       new Promise((resolve, reject) => {
@@ -64,15 +64,22 @@ export function storedKeys(page: Page): Promise<string[]> {
         open.onupgradeneeded = () => open.result.createObjectStore('kv')
         open.onerror = () => reject(open.error)
         open.onsuccess = () => {
-          const request = open.result.transaction('kv').objectStore('kv').getAllKeys()
-          request.onsuccess = () => {
+          const store = open.result.transaction('kv').objectStore('kv')
+          const keys = store.getAllKeys()
+          const values = store.getAll()
+          values.onsuccess = () => {
             open.result.close()
-            resolve(request.result.map(String))
+            resolve(
+              Object.fromEntries(keys.result.map((key, i) => [String(key), values.result[i]])),
+            )
           }
         }
       }),
   )
 }
+
+/** Every key of oidc-browser's IndexedDB store. */
+export const storedKeys = async (page: Page) => Object.keys(await storedRecords(page))
 
 /** Rewrites one record of oidc-browser's IndexedDB store in the page. */
 export function editRecord(page: Page, key: string, edit: string): Promise<void> {

@@ -14,6 +14,7 @@ import {
   startHarness,
   stopHarness,
   storedKeys,
+  storedRecords,
   type Harness,
 } from './app.js'
 
@@ -55,40 +56,9 @@ async function newContext(): Promise<BrowserContext> {
 }
 
 /** Every record of oidc-browser's IndexedDB store, as one JSON string. */
-function storedJson(page: Page): Promise<string> {
-  return page.evaluate(
-    () =>
-      new Promise<string>((resolve, reject) => {
-        const open = indexedDB.open('oidc-browser')
-        open.onerror = () => reject(open.error)
-        open.onsuccess = () => {
-          const all = open.result.transaction('kv').objectStore('kv').getAll()
-          all.onsuccess = () => {
-            open.result.close()
-            resolve(JSON.stringify(all.result))
-          }
-        }
-      }),
-  )
-}
+const storedJson = async (page: Page) => JSON.stringify(Object.values(await storedRecords(page)))
 
-function readRecord(page: Page, key: string): Promise<any> {
-  return page.evaluate(
-    (key) =>
-      new Promise((resolve, reject) => {
-        const open = indexedDB.open('oidc-browser')
-        open.onerror = () => reject(open.error)
-        open.onsuccess = () => {
-          const get = open.result.transaction('kv').objectStore('kv').get(key)
-          get.onsuccess = () => {
-            open.result.close()
-            resolve(get.result)
-          }
-        }
-      }),
-    key,
-  )
-}
+const readRecord = async (page: Page, key: string) => (await storedRecords(page))[key]
 
 // Room for the app's records, and little more: another database of the origin fills the rest.
 const smallQuota = 2_000_000
