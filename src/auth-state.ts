@@ -15,6 +15,11 @@ export type AuthState =
 export type AuthEventType =
   'signedin' | 'signedout' | 'refreshed' | 'expiring' | 'expired' | 'error' | 'change'
 
+/** The client's events: `error` carries the `OidcError`, every other one the new state. */
+export type AuthEventMap = {
+  [K in AuthEventType]: CustomEvent<K extends 'error' ? OidcError : AuthState>
+}
+
 export type AuthListener = (state: AuthState) => void
 
 /** The events one transition causes: the single place they are derived, so a restore looks like a login. */

@@ -10,9 +10,9 @@ export interface JsonResponse {
 }
 
 /**
- * One request whose answer must be JSON. A network failure, no answer within 10 s, or a body
- * that is not JSON is
- * `OidcError(code)`; the status is left to the caller. The body never goes into an error.
+ * One request whose answer must be JSON. A network failure, no answer within 10 s, or a 2xx
+ * body that is not JSON is `OidcError(code)`; the status is left to the caller (an error
+ * answer's unreadable body is `undefined`). The body never goes into an error.
  */
 export async function fetchJson(
   fetchFn: typeof fetch,
@@ -36,6 +36,8 @@ export async function fetchJson(
   try {
     body = await response.json()
   } catch {
+    // An error answer with no JSON body is still an answer: its status decides.
+    if (!response.ok) return { ok: false, status: response.status, body: undefined }
     throw new OidcError(
       code,
       `response of ${new URL(url).origin} (HTTP ${response.status}) is not JSON`,

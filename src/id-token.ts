@@ -46,6 +46,8 @@ export interface ClaimExpectations extends AudienceExpectations {
   accessToken: string
 }
 
+const prototypeNames = new Set(['__proto__', 'constructor', 'prototype'])
+
 // Only this module can add to this set, so only its validators can mint claims the store accepts.
 const validated = new WeakSet<object>()
 
@@ -67,7 +69,7 @@ export async function validateIdToken(
   const { payload, alg } = await verifySignature(token, expectations)
   checkAudience(payload, expectations)
   const { previous } = expectations
-  if (previous && JSON.stringify(payload.aud) !== JSON.stringify(previous.aud))
+  if (previous && audienceKey(payload.aud) !== audienceKey(previous.aud))
     fail('aud', 'refreshed ID token has another "aud"')
   await checkClaims(payload, alg, expectations)
   if (previous && payload.sub !== previous.sub) fail('sub', 'refreshed ID token has another "sub"')
@@ -92,6 +94,10 @@ export async function validateStoredIdToken(
   checkAudience(payload, expectations)
   return mint(payload)
 }
+
+// The audience as a set: "c" and ["c"] are one audience, and order does not matter.
+const audienceKey = (aud: unknown) =>
+  JSON.stringify([...new Set(typeof aud === 'string' ? [aud] : (aud as string[]))].sort())
 
 function fail(reason: IdTokenCheck, message: string, cause?: unknown): never {
   throw idTokenInvalid(reason, message, cause)
@@ -142,7 +148,10 @@ async function verifySignature(token: string, { algorithms, resolveKey }: Signat
   // The payload as verified, parsed once.
   let payload: Record<string, unknown> | undefined
   try {
-    payload = JSON.parse(new TextDecoder().decode(verified.payload))
+    // Claims that could reach a prototype are dropped at every depth, before anything reads them.
+    payload = JSON.parse(new TextDecoder().decode(verified.payload), (name, value) =>
+      prototypeNames.has(name) ? undefined : value,
+    )
   } catch {}
   if (typeof payload !== 'object' || payload === null || Array.isArray(payload))
     fail('malformed', 'ID token payload is not a JSON object')

@@ -1,5 +1,5 @@
 import type { JWK } from 'jose'
-import { idTokenInvalid } from './errors.js'
+import { OidcError, idTokenInvalid } from './errors.js'
 import { discoveryUrl, validateMetadata, type ProviderMetadata } from './discovery.js'
 import { getJson } from './http.js'
 import { selectKey, validateJwks } from './jwks.js'
@@ -13,8 +13,15 @@ const cacheTtlSeconds = 3600
 const jwksRefetchIntervalSeconds = 30
 
 interface Cached<T> {
+  /** When fetched, epoch seconds: what the shared cache records. */
   fetchedAt: number
   value: T
+}
+
+// Ages kept in memory run on the monotonic clock, so a wall clock set back cannot keep a cache
+// fresh, or a refetch interval from ending, forever.
+interface Held<T> extends Cached<T> {
+  heldSince: number
 }
 
 export interface ProviderOptions {
@@ -23,91 +30,104 @@ export interface ProviderOptions {
   vault: () => Vault
   /** Current time, epoch seconds. */
   now: () => number
+  /** A monotonic clock, milliseconds (default `performance.now`). */
+  monotonic?: () => number
 }
 
 /**
  * The provider's metadata and keys, cached in memory and in the vault for an hour. A failed
  * cache write is ignored: the cache only saves requests.
  */
-export function createProvider({ config, vault, now }: ProviderOptions) {
-  let metadataCache: Cached<ProviderMetadata> | undefined
-  let jwksCache: Cached<JWK[]> | undefined
+export function createProvider({
+  config,
+  vault,
+  now,
+  monotonic = () => performance.now(),
+}: ProviderOptions) {
+  let metadataCache: Held<ProviderMetadata> | undefined
+  let jwksCache: Held<JWK[]> | undefined
+  let keysFetchedAt = -Infinity
 
+  // A stored timestamp in the future is stale: the clock that wrote it, or this one, is wrong.
   async function readCache<T>(
     key: string,
     validate: (value: unknown) => T,
-  ): Promise<Cached<T> | undefined> {
+  ): Promise<Held<T> | undefined> {
     try {
       const record = (await vault().get(key)) as Partial<Cached<unknown>> | undefined
       const fetchedAt = record?.fetchedAt
-      if (
-        typeof fetchedAt !== 'number' ||
-        fetchedAt > now() ||
-        now() - fetchedAt >= cacheTtlSeconds
-      )
-        return undefined
-      return { fetchedAt, value: validate(record?.value) }
+      const age = now() - (fetchedAt as number)
+      if (typeof fetchedAt !== 'number' || !(age >= 0 && age < cacheTtlSeconds)) return undefined
+      return { fetchedAt, value: validate(record?.value), heldSince: monotonic() - age * 1000 }
     } catch {
       return undefined
     }
   }
 
-  async function writeCache(key: string, cached: Cached<unknown>) {
+  async function fetchCache<T>(key: string, url: string, validate: (value: unknown) => T) {
+    const code = key === 'jwks' ? 'jwks_error' : 'discovery_error'
+    const value = validate(await getJson(config.fetch, url, code))
+    const held: Held<T> = { fetchedAt: now(), value, heldSince: monotonic() }
     await vault()
-      .set(key, cached)
+      .set(key, { fetchedAt: held.fetchedAt, value })
       .catch(() => {})
+    return held
   }
 
-  const isFresh = (cached: Cached<unknown> | undefined): cached is Cached<never> =>
-    cached !== undefined && now() - cached.fetchedAt < cacheTtlSeconds
+  const isFresh = (cached: Held<unknown> | undefined): cached is Held<never> =>
+    cached !== undefined && monotonic() - cached.heldSince < cacheTtlSeconds * 1000
 
   async function metadata(): Promise<ProviderMetadata> {
     if (config.metadata) return config.metadata
     if (isFresh(metadataCache)) return metadataCache.value
     const validate = (value: unknown) => validateMetadata(value, config.issuer)
-    metadataCache = await readCache('discovery', validate)
-    if (!metadataCache) {
-      metadataCache = {
-        fetchedAt: now(),
-        value: validate(
-          await getJson(config.fetch, discoveryUrl(config.issuer), 'discovery_error'),
-        ),
-      }
-      await writeCache('discovery', metadataCache)
-    }
+    metadataCache =
+      (await readCache('discovery', validate)) ??
+      (await fetchCache('discovery', discoveryUrl(config.issuer), validate))
     return metadataCache.value
   }
 
-  async function fetchKeys(): Promise<Cached<JWK[]>> {
-    const { jwks_uri } = await metadata()
-    jwksCache = {
-      fetchedAt: now(),
-      value: validateJwks(await getJson(config.fetch, jwks_uri, 'jwks_error')),
-    }
-    await writeCache('jwks', jwksCache)
-    return jwksCache
-  }
+  const readKeys = () => readCache('jwks', (keys) => validateJwks({ keys }))
 
-  async function loadKeys(): Promise<Cached<JWK[]>> {
-    return (jwksCache = await readCache('jwks', (keys) => validateJwks({ keys }))) ?? fetchKeys()
+  async function fetchKeys(): Promise<Held<JWK[]>> {
+    keysFetchedAt = monotonic()
+    return (jwksCache = await fetchCache('jwks', (await metadata()).jwks_uri, validateJwks))
   }
 
   // One load at a time: a callback starts it early (prefetchKeys), and the validation joins it.
-  let keysLoading: Promise<Cached<JWK[]>> | undefined
-  function keys(): Promise<Cached<JWK[]>> {
+  let keysLoading: Promise<Held<JWK[]>> | undefined
+  function keys(): Promise<Held<JWK[]>> {
     if (isFresh(jwksCache)) return Promise.resolve(jwksCache)
-    return (keysLoading ??= loadKeys().finally(() => (keysLoading = undefined)))
+    return (keysLoading ??= readKeys()
+      .then((cached) => (jwksCache = cached) ?? fetchKeys())
+      .finally(() => (keysLoading = undefined)))
   }
 
   const resolveKey: KeyResolver = async (header, failed) => {
     let cached = await keys()
-    let jwk = failed ?? selectKey(cached.value, header)
-    if ((!jwk || failed) && now() - cached.fetchedAt >= jwksRefetchIntervalSeconds) {
-      cached = await fetchKeys()
-      jwk = selectKey(cached.value, header)
+    let jwk = failed ? undefined : selectKey(cached.value, header)
+    if (!jwk) {
+      // Another tab may have fetched the provider's new keys already: the shared cache first.
+      const shared = await readKeys()
+      if (shared && shared.fetchedAt > cached.fetchedAt) {
+        cached = jwksCache = shared
+        jwk = selectKey(cached.value, header)
+      }
     }
-    if (!jwk) throw idTokenInvalid('kid', 'no key of the provider JWKS fits the ID token')
-    return jwk
+    if (jwk && jwk !== failed) return jwk
+    // At most once per interval, counted from this tab's last try and the shared cache's age.
+    const interval = jwksRefetchIntervalSeconds * 1000
+    if (monotonic() - Math.max(keysFetchedAt, cached.heldSince) >= interval) {
+      jwk = selectKey((await fetchKeys()).value, header)
+      if (!jwk) throw idTokenInvalid('kid', 'no key of the provider JWKS fits the ID token')
+      return jwk
+    }
+    if (failed) return failed
+    // The provider may have published the key a moment ago: this cannot be decided now.
+    throw new OidcError(
+      'jwks_error',
+      'no cached key fits the ID token, and the JWKS was just fetched',
+    )
   }
 
   return { metadata, resolveKey, prefetchKeys: () => void keys().catch(() => {}) }

@@ -1,5 +1,6 @@
+import { OidcError, isOidcError } from './errors.js'
 import { validateIdToken, type IdTokenClaims, type SignatureExpectations } from './id-token.js'
-import type { Session } from './session.js'
+import { createSession, type Session } from './session.js'
 import { fetchToken } from './token-endpoint.js'
 
 export interface RefreshOptions extends SignatureExpectations {
@@ -15,14 +16,27 @@ export interface RefreshOptions extends SignatureExpectations {
   claims: Readonly<IdTokenClaims>
 }
 
+export interface Refreshed {
+  session: Session
+  claims: Readonly<IdTokenClaims>
+  /** Why the new ID token is not verified yet (its keys could not be had): the session keeps the previous claims. */
+  pending?: OidcError
+}
+
+// A lifetime to assume when the provider names none: a minute, so that a refresh cannot loop.
+const minimumAssumedLifetime = 60
+
+/** True for a failure that says "cannot verify now", not "this token is bad". */
+export const cannotVerifyNow = (error: unknown): boolean =>
+  !isOidcError(error) || error.code === 'jwks_error' || error.code === 'discovery_error'
+
 /**
  * Spends the refresh token (RFC 6749 section 6) and returns the next session. A new ID token
  * must pass every login check but the nonce, for the same user (Core 12.2); without one, the
- * claims stay as they are.
+ * claims stay as they are. A new ID token that cannot be verified now is kept, marked
+ * `unverified`: the old refresh token is spent, so the rotated tokens must not be lost.
  */
-export async function refreshSession(
-  options: RefreshOptions,
-): Promise<{ session: Session; claims: Readonly<IdTokenClaims> }> {
+export async function refreshSession(options: RefreshOptions): Promise<Refreshed> {
   const { session, issuer, clientId, now } = options
   const tokens = await fetchToken(
     options.fetch,
@@ -35,8 +49,11 @@ export async function refreshSession(
     },
     { requireIdToken: false },
   )
-  const claims = tokens.id_token
-    ? await validateIdToken(tokens.id_token, {
+  let claims = options.claims
+  let pending: OidcError | undefined
+  if (tokens.id_token) {
+    try {
+      claims = await validateIdToken(tokens.id_token, {
         issuer,
         clientId,
         now: now(),
@@ -46,21 +63,31 @@ export async function refreshSession(
         algorithms: options.algorithms,
         resolveKey: options.resolveKey,
       })
-    : options.claims
-  const issuedAt = now()
-  return {
-    claims,
-    session: {
-      v: 1,
-      idToken: tokens.id_token ?? session.idToken,
-      accessToken: tokens.access_token,
-      // Without a new refresh token the old one stays valid (RFC 6749 section 6).
-      refreshToken: tokens.refresh_token ?? session.refreshToken,
-      issuedAt,
-      expiresAt: tokens.expires_in === undefined ? claims.exp : issuedAt + tokens.expires_in,
-      ...((tokens.scope ?? session.scope) === undefined
-        ? {}
-        : { scope: tokens.scope ?? session.scope }),
-    },
+    } catch (error) {
+      if (!cannotVerifyNow(error)) throw error
+      pending = new OidcError('jwks_error', 'the refreshed ID token cannot be verified now', {
+        cause: error,
+      })
+    }
   }
+  const issuedAt = now()
+  // Without expires_in: the new ID token's life, or the previous token's, never a past expiry.
+  const lifetime =
+    tokens.expires_in ??
+    Math.max(
+      claims === options.claims ? session.expiresAt - session.issuedAt : claims.exp - issuedAt,
+      minimumAssumedLifetime,
+    )
+  const scope = tokens.scope ?? session.scope
+  const next = createSession({
+    idToken: tokens.id_token ?? session.idToken,
+    accessToken: tokens.access_token,
+    // Without a new refresh token the old one stays valid (RFC 6749 section 6).
+    refreshToken: tokens.refresh_token ?? session.refreshToken,
+    issuedAt,
+    expiresAt: issuedAt + lifetime,
+    ...(scope === undefined ? {} : { scope }),
+    ...(pending || (session.unverified && !tokens.id_token) ? { unverified: true } : {}),
+  })
+  return pending ? { session: next, claims, pending } : { session: next, claims }
 }

@@ -1,7 +1,11 @@
+import { generateRandom } from './random.js'
+
 /** The tokens of a signed-in session: in the vault, never in the auth state. */
 export interface Session {
   /** Record format, so a later version can migrate or discard it. */
-  v: 1
+  v: 2
+  /** Random and token-free: names this record, so a commit can tell whether it is still stored. */
+  id: string
   idToken: string
   accessToken: string
   refreshToken?: string
@@ -10,20 +14,30 @@ export interface Session {
   /** Access token expiry, epoch seconds. */
   expiresAt: number
   scope?: string
+  /** Set when a refresh brought an ID token that could not be verified yet (keys unreachable). */
+  unverified?: true
 }
+
+/** A new session record from a token response's fields. */
+export function createSession(fields: Omit<Session, 'v' | 'id'>): Session {
+  return { v: 2, id: generateRandom(), ...fields }
+}
+
+const optionalStrings = ['refreshToken', 'scope'] as const
 
 /** Type-checks a stored session record; `undefined` for anything of another shape or version. */
 export function toSession(value: unknown): Session | undefined {
   const record = value as Partial<Session> | undefined
   if (
-    record?.v !== 1 ||
+    record?.v !== 2 ||
+    typeof record.id !== 'string' ||
     typeof record.idToken !== 'string' ||
-    typeof record.accessToken !== 'string'
+    typeof record.accessToken !== 'string' ||
+    !Number.isFinite(record.expiresAt) ||
+    !Number.isFinite(record.issuedAt) ||
+    optionalStrings.some((name) => record[name] !== undefined && typeof record[name] !== 'string')
   )
     return undefined
-  if (!Number.isFinite(record.expiresAt) || !Number.isFinite(record.issuedAt)) return undefined
-  if (record.refreshToken !== undefined && typeof record.refreshToken !== 'string') return undefined
-  if (record.scope !== undefined && typeof record.scope !== 'string') return undefined
   return record as Session
 }
 

@@ -1,27 +1,42 @@
-import type { OidcErrorCode } from './errors.js'
+import type { IdTokenCheck, OidcErrorCode } from './errors.js'
 
-/** What tabs tell each other: only that something happened. The receiver reads the vault. */
-export interface TabMessage {
-  type: 'signedin' | 'refreshed' | 'signedout'
-  /** Why a session ended, when it was not a logout. */
-  error?: OidcErrorCode
-}
+/**
+ * What tabs tell each other: only that something happened; the receiver reads the vault.
+ * `changed`: a session was stored. `ended`: it was refused or failed a check, and why.
+ * `logout`: a user signed out, which reaches `persist: 'memory'` tabs too.
+ */
+export type TabMessage =
+  | { type: 'changed' }
+  | { type: 'logout' }
+  | { type: 'ended'; code?: OidcErrorCode; reason?: IdTokenCheck | undefined }
+
+const endCodes: unknown[] = ['login_required', 'id_token_invalid']
 
 /**
  * A BroadcastChannel between the tabs of this origin; a no-op where there is none. Messages
- * carry no tokens.
+ * carry no tokens, and anything of another shape is dropped.
  */
 export function createTabChannel(name: string, onMessage: (message: TabMessage) => void) {
-  if (typeof BroadcastChannel === 'undefined') return { post: () => {} }
+  if (typeof BroadcastChannel === 'undefined') return { post: () => {}, close: () => {} }
   const channel = new BroadcastChannel(name)
   channel.onmessage = (event: MessageEvent) => {
-    const { type, error } = (event.data ?? {}) as Partial<TabMessage>
-    if (type !== 'signedin' && type !== 'refreshed' && type !== 'signedout') return
-    onMessage(
-      error === 'login_required' || error === 'id_token_invalid' ? { type, error } : { type },
-    )
+    const { type, code, reason } = (event.data ?? {}) as Record<string, unknown>
+    if (type === 'changed' || type === 'logout') onMessage({ type })
+    else if (type === 'ended')
+      onMessage(
+        endCodes.includes(code)
+          ? {
+              type,
+              code: code as OidcErrorCode,
+              reason: typeof reason === 'string' ? (reason as IdTokenCheck) : undefined,
+            }
+          : { type },
+      )
   }
-  return { post: (message: TabMessage) => channel.postMessage(message) }
+  return {
+    post: (message: TabMessage) => channel.postMessage(message),
+    close: () => channel.close(),
+  }
 }
 
 /**

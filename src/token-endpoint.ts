@@ -11,6 +11,15 @@ export interface TokenResponse {
   scope?: string
 }
 
+// What says the provider will never accept this grant again (some providers send 400 or 401 with
+// an empty body); 5xx, 429, network failures and DPoP nonce or proof errors are transient.
+const refusals = ['invalid_grant', 'invalid_client', 'unauthorized_client']
+const refused = new WeakSet<object>()
+
+/** True for a token endpoint answer that refuses the grant for good. */
+export const isRefusal = (error: unknown): boolean =>
+  typeof error === 'object' && error !== null && refused.has(error)
+
 function tokenError(message: string, options?: { error?: string; errorDescription?: string }) {
   return new OidcError('token_error', message, options)
 }
@@ -78,10 +87,16 @@ export async function fetchToken(
     const details: { error?: string; errorDescription?: string } = {}
     if (typeof error === 'string') details.error = error
     if (typeof error_description === 'string') details.errorDescription = error_description
-    throw tokenError(
+    const failure = tokenError(
       `token endpoint answered HTTP ${status}${details.error ? ` (${details.error})` : ''}`,
       details,
     )
+    if (
+      refusals.includes(details.error as string) ||
+      (details.error === undefined && (status === 400 || status === 401))
+    )
+      refused.add(failure)
+    throw failure
   }
   return validateTokenResponse(body, { requireIdToken })
 }

@@ -1,7 +1,7 @@
 import { promisifyRequest, type UseStore } from 'idb-keyval'
 import { OidcError, safeCause } from './errors.js'
 
-/** Where records live: IndexedDB or this tab's memory, behind the same four functions. */
+/** Where records live: IndexedDB or this tab's memory, behind the same functions. */
 export interface Vault {
   get(key: string): Promise<unknown>
   set(key: string, value: unknown): Promise<unknown>
@@ -12,6 +12,8 @@ export interface Vault {
    * returns the record read. Of two tabs swapping the same key, the second sees the first's.
    */
   swap(key: string, next: (record: unknown) => unknown): Promise<unknown>
+  /** Deletes the records whose key starts with `prefix` and that `isStale` says are stale. */
+  sweep(prefix: string, isStale: (record: unknown) => boolean): Promise<void>
 }
 
 // A blocked or broken IndexedDB must end in an error, never in a promise that never settles.
@@ -43,65 +45,92 @@ const idbStore: UseStore = (mode, callback) => {
   return database.then((db) => callback(db.transaction('kv', mode).objectStore('kv')))
 }
 
-async function guard<T>(operation: () => Promise<T>): Promise<T> {
-  let timer: ReturnType<typeof setTimeout> | undefined
-  const timeout = new Promise<never>((_, reject) => {
-    timer = setTimeout(
-      () => reject(new OidcError('storage_error', 'IndexedDB did not answer in time')),
-      storageTimeoutMs,
-    )
-  })
-  try {
-    return await Promise.race([operation(), timeout])
-  } catch (error) {
-    throw error instanceof OidcError
-      ? error
-      : new OidcError('storage_error', 'IndexedDB is not available', { cause: safeCause(error) })
-  } finally {
-    clearTimeout(timer)
-  }
-}
+const storageError = (message: string, cause?: unknown) =>
+  new OidcError('storage_error', message, { cause: safeCause(cause) })
 
-// `set` and `del` are swaps that ignore the record read.
-const vaultOf = (get: Vault['get'], swap: Vault['swap']): Vault => ({
-  get,
-  swap,
-  set: (key, value) => swap(key, () => value),
-  del: (key) => swap(key, () => undefined),
-})
+/**
+ * Runs one transaction with a deadline. A write whose deadline passes has an unknown outcome,
+ * so it is made a known one: a transaction not yet started never starts, one still running is
+ * aborted, and one that already finished reports what it did. A write reported as failed
+ * never lands later.
+ */
+function transact<T>(
+  mode: IDBTransactionMode,
+  work: (store: IDBObjectStore) => Promise<T>,
+): Promise<T> {
+  let late = false
+  let transaction: IDBTransaction | undefined
+  const operation = idbStore(mode, (store) => {
+    transaction = store.transaction
+    if (late) throw storageError('IndexedDB did not answer in time')
+    return work(store)
+  }).catch((error: unknown) => {
+    throw error instanceof OidcError ? error : storageError('IndexedDB is not available', error)
+  })
+  let timer: ReturnType<typeof setTimeout> | undefined
+  const deadline = new Promise<T>((resolve, reject) => {
+    timer = setTimeout(() => {
+      late = true
+      try {
+        transaction?.abort()
+        reject(storageError('IndexedDB did not answer in time'))
+      } catch {
+        // Already finished: its own outcome is the answer, and it is about to settle.
+        resolve(operation)
+      }
+    }, storageTimeoutMs)
+  })
+  return Promise.race([operation, deadline]).finally(() => clearTimeout(timer))
+}
 
 /** A vault over IndexedDB; every key is prefixed with `namespace`. Failures are `storage_error`. */
 export function createIdbVault(namespace: string): Vault {
-  return vaultOf(
-    (key) =>
-      guard(async () =>
-        idbStore('readonly', (store) => promisifyRequest(store.get(namespace + key))),
-      ),
-    (key, next) =>
-      guard(async () =>
-        idbStore('readwrite', async (store) => {
-          const record = await promisifyRequest(store.get(namespace + key))
-          const value = next(record)
-          if (value === undefined) store.delete(namespace + key)
-          else store.put(value, namespace + key)
-          await promisifyRequest(store.transaction)
-          return record
-        }),
-      ),
-  )
+  const swap: Vault['swap'] = (key, next) =>
+    transact('readwrite', async (store) => {
+      const record = await promisifyRequest(store.get(namespace + key))
+      const value = next(record)
+      if (value === undefined) store.delete(namespace + key)
+      else store.put(value, namespace + key)
+      await promisifyRequest(store.transaction)
+      return record
+    })
+  return {
+    get: (key) => transact('readonly', (store) => promisifyRequest(store.get(namespace + key))),
+    swap,
+    set: (key, value) => swap(key, () => value),
+    del: (key) => swap(key, () => undefined),
+    sweep: (prefix, isStale) =>
+      transact('readwrite', async (store) => {
+        const from = namespace + prefix
+        const cursor = store.openCursor(IDBKeyRange.bound(from, from + '\uffff'))
+        cursor.onsuccess = () => {
+          if (!cursor.result) return
+          if (isStale(cursor.result.value)) cursor.result.delete()
+          cursor.result.continue()
+        }
+        await promisifyRequest(store.transaction)
+      }),
+  }
 }
 
 /** A vault in this tab's memory: gone with the page. */
 export function createMemoryVault(): Vault {
   const records = new Map<string, unknown>()
-  return vaultOf(
-    async (key) => structuredClone(records.get(key)),
-    async (key, next) => {
-      const record = records.get(key)
-      const value = next(record)
-      if (value === undefined) records.delete(key)
-      else records.set(key, structuredClone(value))
-      return record
+  const swap: Vault['swap'] = async (key, next) => {
+    const record = records.get(key)
+    const value = next(record)
+    if (value === undefined) records.delete(key)
+    else records.set(key, structuredClone(value))
+    return record
+  }
+  return {
+    get: async (key) => structuredClone(records.get(key)),
+    swap,
+    set: (key, value) => swap(key, () => value),
+    del: (key) => swap(key, () => undefined),
+    sweep: async (prefix, isStale) => {
+      for (const [key, record] of records)
+        if (key.startsWith(prefix) && isStale(record)) records.delete(key)
     },
-  )
+  }
 }

@@ -1,0 +1,101 @@
+import { readCallbackUrl } from './callback.js'
+import type { FlowContext } from './context.js'
+import { OidcError } from './errors.js'
+import { validateIdToken, type IdTokenClaims } from './id-token.js'
+import { toLoginTransaction } from './login.js'
+import { createSession } from './session.js'
+import { signatureExpectations } from './sync.js'
+import { fetchToken } from './token-endpoint.js'
+
+export interface CallbackResult {
+  claims: Readonly<IdTokenClaims>
+  returnTo?: string
+}
+
+/** Where a login transaction is stored: under its `state`. */
+export const transactionKey = (state: string) => `tx:${state}`
+
+/** Deletes login transactions older than 10 minutes (abandoned logins), best effort. */
+export function sweepTransactions(ctx: FlowContext): Promise<void> {
+  return ctx.transactions
+    .sweep(transactionKey(''), (record) => !toLoginTransaction(record, ctx.now()))
+    .catch(() => {})
+}
+
+/**
+ * Completes a login from the redirect URI, checking the SPEC's callback rules in order, and
+ * commits the new session over whatever was held: a login wins over what happened meanwhile.
+ */
+export async function completeLogin(ctx: FlowContext, url: string): Promise<CallbackResult> {
+  const { issuer, clientId, redirectUri, clockTolerance } = ctx.config
+  const { state, params } = readCallbackUrl(url, redirectUri)
+  // Taken (read and deleted) at once, whatever follows: a callback URL works once.
+  const transaction = toLoginTransaction(
+    await ctx.transactions.del(transactionKey(state)),
+    ctx.now(),
+  )
+  void sweepTransactions(ctx)
+  if (!transaction) throw new OidcError('invalid_callback', 'no pending login has this "state"')
+  const metadata = await ctx.provider.metadata()
+  if (
+    (metadata.authorization_response_iss_parameter_supported || params.has('iss')) &&
+    params.get('iss') !== issuer
+  ) {
+    throw new OidcError(
+      'issuer_mismatch',
+      'authorization response "iss" is not the issuer (RFC 9207)',
+    )
+  }
+  const providerError = params.get('error')
+  if (providerError !== undefined) {
+    const errorDescription = params.get('error_description')
+    throw new OidcError('authorization_error', `the provider answered "${providerError}"`, {
+      error: providerError,
+      ...(errorDescription === undefined ? {} : { errorDescription }),
+    })
+  }
+  const code = params.get('code')
+  if (!code) throw new OidcError('invalid_callback', 'authorization response has no "code"')
+  // The key set loads while the token request is out; a failure shows again when validating.
+  ctx.provider.prefetchKeys()
+  const tokens = await fetchToken(
+    ctx.config.fetch,
+    metadata.token_endpoint,
+    {
+      grant_type: 'authorization_code',
+      code,
+      redirect_uri: redirectUri,
+      client_id: clientId,
+      code_verifier: transaction.codeVerifier,
+    },
+    { requireIdToken: true },
+  )
+  const idToken = tokens.id_token as string
+  const now = ctx.now()
+  const claims = await validateIdToken(idToken, {
+    issuer,
+    clientId,
+    now,
+    tolerance: clockTolerance,
+    nonce: transaction.nonce,
+    accessToken: tokens.access_token,
+    ...(transaction.maxAge === undefined ? {} : { maxAge: transaction.maxAge }),
+    ...(await signatureExpectations(ctx)),
+  })
+  const session = createSession({
+    idToken,
+    accessToken: tokens.access_token,
+    // Without expires_in, the access token is taken to live as long as the ID token.
+    issuedAt: now,
+    expiresAt: tokens.expires_in === undefined ? claims.exp : now + tokens.expires_in,
+    ...(tokens.refresh_token === undefined ? {} : { refreshToken: tokens.refresh_token }),
+    ...(tokens.scope === undefined ? {} : { scope: tokens.scope }),
+  })
+  await ctx.core.commit(
+    { generation: 'any', record: 'any' },
+    { session, claims, store: 'put', tell: { type: 'changed' } },
+  )
+  return transaction.returnTo === undefined
+    ? { claims }
+    : { claims, returnTo: transaction.returnTo }
+}

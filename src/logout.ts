@@ -1,0 +1,52 @@
+import type { FlowContext } from './context.js'
+import { OidcError } from './errors.js'
+import { generateRandom } from './random.js'
+import { revoke } from './renew.js'
+import { sweepTransactions } from './complete-login.js'
+import { parseSecureUrl } from './url.js'
+
+/** Options of `logout()`. */
+export interface LogoutOptions {
+  /** Clear the session here and in other tabs, but do not go to the provider. */
+  localOnly?: boolean
+  /** Overrides the client's `postLogoutRedirectUri` for this logout. */
+  postLogoutRedirectUri?: string
+}
+
+/**
+ * Ends the session in every tab, even when storage refuses the delete (a tombstone then ends
+ * it at the next read), revokes the refresh tokens held here and stored (best effort), and
+ * returns the provider's end-session URL, if it has one and `localOnly` is not set.
+ */
+export async function logoutSession(
+  ctx: FlowContext,
+  options: LogoutOptions,
+): Promise<string | undefined> {
+  const postLogoutRedirectUri = options.postLogoutRedirectUri ?? ctx.config.postLogoutRedirectUri
+  if (
+    options.postLogoutRedirectUri !== undefined &&
+    !parseSecureUrl(options.postLogoutRedirectUri)
+  ) {
+    throw new OidcError('invalid_config', '"postLogoutRedirectUri" must be an absolute https URL')
+  }
+  const { session: held } = ctx.core.held()
+  // A tab that could not verify the stored session holds none, but its refresh token is live.
+  const stored = await ctx.core.read().catch(() => undefined)
+  await ctx.core.commit(
+    { generation: 'any', record: 'any' },
+    { store: 'delete', logout: true, tell: { type: 'logout' } },
+  )
+  void sweepTransactions(ctx)
+  await Promise.all([revoke(ctx, held), stored?.id !== held?.id && revoke(ctx, stored)])
+  if (options.localOnly) return undefined
+  const { end_session_endpoint } = await ctx.provider.metadata()
+  if (!end_session_endpoint) return undefined
+  const url = new URL(end_session_endpoint)
+  const idToken = (held ?? stored)?.idToken
+  url.searchParams.set('client_id', ctx.config.clientId)
+  if (idToken) url.searchParams.set('id_token_hint', idToken)
+  if (postLogoutRedirectUri) url.searchParams.set('post_logout_redirect_uri', postLogoutRedirectUri)
+  // Some providers honour post_logout_redirect_uri only together with state.
+  url.searchParams.set('state', generateRandom())
+  return url.href
+}

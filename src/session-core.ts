@@ -1,0 +1,121 @@
+import type { AuthStore } from './auth-state.js'
+import type { OidcError } from './errors.js'
+import type { IdTokenClaims } from './id-token.js'
+import { toSession, type Session } from './session.js'
+import type { TabMessage } from './tabs.js'
+import type { Tombstone } from './tombstone.js'
+import type { Vault } from './vault.js'
+
+/** What a change was computed from. `any` is for changes that win whatever happened meanwhile. */
+export interface Basis {
+  /** The generation of this tab's session the change started from. */
+  generation: number | 'any'
+  /** The id of the stored record it started from (`undefined`: none was stored). */
+  record: string | undefined | 'any'
+}
+
+/**
+ * A proposed change. `store` says what happens to the stored record: `put` writes the session,
+ * `delete` removes the record, `keep` leaves it (it already is what the change says).
+ */
+export type Change =
+  | {
+      session: Session
+      claims: Readonly<IdTokenClaims>
+      store: 'put' | 'keep' | 'delete'
+      /** What other tabs are told once it applied. */
+      tell?: TabMessage
+    }
+  | {
+      session?: undefined
+      error?: OidcError
+      store: 'delete' | 'keep'
+      /** This tab's `logout()`: it clears a previous error, reaches `persist: 'memory'` tabs, and leaves a tombstone when the delete fails. */
+      logout?: boolean
+      tell?: TabMessage
+    }
+
+/** How a commit ended: applied, or refused because this tab or the stored record moved on. */
+export type Outcome = 'done' | 'stale' | 'conflict'
+
+export interface SessionCoreOptions {
+  vault: () => Vault
+  store: AuthStore
+  tombstone: Tombstone
+  post: (message: TabMessage) => void
+}
+
+const isEnded = (session: Session | undefined, tombstone: Tombstone) =>
+  !session || tombstone.covers(session.issuedAt)
+
+/**
+ * The one owner of the session's three copies: this tab's memory, the stored record and the
+ * auth state. Flows read a basis, do their work, and propose a change; commits run one at a
+ * time, and each applies only if this tab's generation and the stored record are still the
+ * ones it started from, so the copies agree whenever no commit is running.
+ */
+export function createSessionCore({ vault, store, tombstone, post }: SessionCoreOptions) {
+  let generation = 0
+  let held: Session | undefined
+  // A refreshed session storage refused: held here only (its spent predecessor was deleted).
+  let unstored = false
+  let queue: Promise<unknown> = Promise.resolve()
+
+  /**
+   * The stored session. A record of another shape, or one a logout left behind (its delete
+   * failed), counts as none and is deleted, best effort.
+   */
+  async function read(): Promise<Session | undefined> {
+    const record = await vault().get('session')
+    const session = toSession(record)
+    if (record === undefined || !isEnded(session, tombstone)) return session
+    await vault()
+      .swap('session', (now) => (isEnded(toSession(now), tombstone) ? undefined : now))
+      .catch(() => {})
+    return undefined
+  }
+
+  async function apply(basis: Basis, change: Change): Promise<Outcome> {
+    if (basis.generation !== 'any' && basis.generation !== generation) return 'stale'
+    const matches = (record: unknown) =>
+      basis.record === 'any' || toSession(record)?.id === basis.record
+    if (change.store === 'keep') {
+      if (basis.record !== 'any' && !matches(await read())) return 'conflict'
+    } else {
+      const next = change.store === 'put' ? change.session : undefined
+      try {
+        const before = await vault().swap('session', (record) => (matches(record) ? next : record))
+        if (!matches(before)) return 'conflict'
+      } catch (error) {
+        if (change.session || !change.logout) throw error
+        // A logout cannot come back: the mark ends the record at its next read, in every tab.
+        tombstone.set(Date.now())
+      }
+      if (next) tombstone.clear()
+    }
+    generation++
+    held = change.session
+    unstored = change.store === 'delete' && !!change.session
+    if (change.session) store.setSignedIn(change.claims, change.session.expiresAt)
+    // Another tab's plain ending never wipes the reason this tab already shows.
+    else if (change.error || change.logout || store.get().status !== 'signedOut')
+      store.setSignedOut(change.error)
+    if (change.tell) post(change.tell)
+    return 'done'
+  }
+
+  return {
+    read,
+    state: () => store.get(),
+    /** This tab's session and the generation it belongs to. */
+    held: () => ({ generation, session: held, unstored }),
+    /** Applies `change` if nothing moved since `basis`; one commit at a time. */
+    commit(basis: Basis, change: Change): Promise<Outcome> {
+      const run = queue.then(() => apply(basis, change))
+      queue = run.catch(() => {})
+      return run
+    },
+  }
+}
+
+export type SessionCore = ReturnType<typeof createSessionCore>

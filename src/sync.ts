@@ -1,0 +1,103 @@
+import type { FlowContext } from './context.js'
+import { OidcError, idTokenInvalid, isOidcError } from './errors.js'
+import {
+  validateStoredIdToken,
+  type IdTokenClaims,
+  type SignatureExpectations,
+} from './id-token.js'
+import { allowedAlgorithms } from './jwks.js'
+import { cannotVerifyNow } from './refresh.js'
+import type { Session } from './session.js'
+
+/** The algorithms and key resolver for this provider's ID tokens. */
+export async function signatureExpectations(ctx: FlowContext): Promise<SignatureExpectations> {
+  const metadata = await ctx.provider.metadata()
+  return {
+    algorithms: allowedAlgorithms(metadata.id_token_signing_alg_values_supported),
+    resolveKey: ctx.provider.resolveKey,
+  }
+}
+
+/**
+ * Verifies a stored session's ID token again: signature, `iss`, `aud` (its `exp` is not
+ * checked: the session outlives the ID token), and, given the claims it follows, the same `sub`.
+ */
+export async function verifySession(
+  ctx: FlowContext,
+  session: Session,
+  previous?: Readonly<IdTokenClaims>,
+): Promise<Readonly<IdTokenClaims>> {
+  const { issuer, clientId } = ctx.config
+  const claims = await validateStoredIdToken(session.idToken, {
+    issuer,
+    clientId,
+    ...(await signatureExpectations(ctx)),
+  })
+  if (previous && claims.sub !== previous.sub)
+    throw idTokenInvalid('sub', 'refreshed ID token has another "sub"')
+  return claims
+}
+
+// Each attempt that finds the record or this tab moved on starts again; past this, the
+// change that moved it has its own message coming.
+const syncAttempts = 3
+
+/**
+ * Makes this tab hold what storage holds: takes over a stored session once its ID token is
+ * verified, or ends this tab's session (with `ending`, the reason another tab gave) when none
+ * is stored. A session that cannot be verified now is left as it is, for every tab, and the
+ * `jwks_error` surfaces; one that really fails a check is deleted.
+ */
+export async function syncFromStorage(ctx: FlowContext, ending?: OidcError): Promise<void> {
+  const { core } = ctx
+  for (let attempt = 0; attempt < syncAttempts; attempt++) {
+    const { generation, session: held, unstored } = core.held()
+    const initializing = core.state().status === 'initializing'
+    const stored = await core.read()
+    if (stored?.id === held?.id && !initializing) return
+    if (!stored) {
+      if (unstored) return
+      if ((await core.commit({ generation, record: undefined }, endLocally(ending))) === 'done')
+        return
+      continue
+    }
+    let claims: Readonly<IdTokenClaims>
+    try {
+      claims = await verifySession(ctx, stored)
+    } catch (caught) {
+      const error = isOidcError(caught)
+        ? caught
+        : new OidcError('jwks_error', 'the session could not be verified', { cause: caught })
+      if (cannotVerifyNow(error)) {
+        if (initializing) await core.commit({ generation, record: stored.id }, endLocally(error))
+        else ctx.report(error)
+        return
+      }
+      const outcome = await core.commit(
+        { generation, record: stored.id },
+        { store: 'delete', error, tell: { type: 'ended', code: error.code, reason: error.reason } },
+      )
+      if (outcome === 'done') return
+      continue
+    }
+    const basis = { generation, record: stored.id }
+    if ((await core.commit(basis, { session: stored, claims, store: 'keep' })) === 'done') return
+  }
+}
+
+const endLocally = (error?: OidcError) =>
+  error ? { store: 'keep' as const, error } : { store: 'keep' as const }
+
+/**
+ * The first restore: the stored session, verified, or `signedOut`. When IndexedDB cannot be
+ * used, the client carries on in memory and the state says so (`storage_error`).
+ */
+export async function restore(ctx: FlowContext, useMemory: () => void): Promise<void> {
+  try {
+    await syncFromStorage(ctx)
+  } catch (error) {
+    useMemory()
+    const { generation } = ctx.core.held()
+    await ctx.core.commit({ generation, record: 'any' }, endLocally(error as OidcError))
+  }
+}

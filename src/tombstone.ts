@@ -1,0 +1,28 @@
+/**
+ * The mark a logout leaves when IndexedDB would not delete the session: token-free (issuer,
+ * client id, time) and kept in `localStorage`, since the IndexedDB that failed may fail again.
+ * A stored session issued before it is ended, in every tab, at the next read.
+ */
+export function createTombstone(namespace: string) {
+  const key = `oidc-browser${namespace}logout`
+  // localStorage may be missing or refuse (private mode, a sandboxed frame): the mark is best effort.
+  const attempt = <T>(use: (storage: Storage) => T): T | undefined => {
+    try {
+      return use(localStorage)
+    } catch {
+      return undefined
+    }
+  }
+  return {
+    set: (at: number) => attempt((storage) => storage.setItem(key, String(at))),
+    clear: () => attempt((storage) => storage.removeItem(key)),
+    /** True when a session issued at `issuedAt` (epoch seconds) was logged out since. */
+    covers: (issuedAt: number) =>
+      attempt((storage) => {
+        const at = Number(storage.getItem(key) ?? NaN)
+        return issuedAt * 1000 <= at
+      }) ?? false,
+  }
+}
+
+export type Tombstone = ReturnType<typeof createTombstone>
