@@ -28,8 +28,7 @@ import { createIdbVault, createMemoryVault, type Vault } from './vault.js'
 
 export type { CallbackResult, LogoutOptions }
 
-// visibilitychange bubbles from the document to the window.
-const wakeEvents = ['visibilitychange', 'pageshow', 'online']
+const wakeEvents = ['pageshow', 'online'] as const
 
 const epochSeconds = () => Math.floor(Date.now() / 1000)
 
@@ -100,6 +99,7 @@ export class OidcClient extends EventTarget {
     if (typeof document !== 'undefined') {
       for (const type of wakeEvents)
         globalThis.addEventListener(type, type === 'online' ? this.#onOnline : this.#onWake)
+      document.addEventListener('visibilitychange', this.#onWake)
     }
   }
 
@@ -213,6 +213,8 @@ export class OidcClient extends EventTarget {
     this.#expiry.schedule(undefined)
     for (const type of wakeEvents)
       globalThis.removeEventListener(type, type === 'online' ? this.#onOnline : this.#onWake)
+    if (typeof document !== 'undefined')
+      document.removeEventListener('visibilitychange', this.#onWake)
   }
 
   #open(): FlowContext {

@@ -115,9 +115,8 @@ export function createProvider({
       }
     }
     if (jwk && jwk !== failed) return jwk
-    // At most once per interval, counted from this tab's last try and the shared cache's age.
-    const interval = jwksRefetchIntervalSeconds * 1000
-    if (monotonic() - Math.max(keysFetchedAt, cached.heldSince) >= interval) {
+    // At most once per interval from this tab's last fetch.
+    if (monotonic() - keysFetchedAt >= jwksRefetchIntervalSeconds * 1000) {
       jwk = selectKey((await fetchKeys()).value, header)
       if (!jwk) throw idTokenInvalid('kid', 'no key of the provider JWKS fits the ID token')
       return jwk

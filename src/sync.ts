@@ -45,16 +45,15 @@ const syncAttempts = 3
 /**
  * Makes this tab hold what storage holds: takes over a stored session once its ID token is
  * verified, or ends this tab's session (with `ending`, the reason another tab gave) when none
- * is stored. A session that cannot be verified now is left as it is, for every tab, and the
- * `jwks_error` surfaces; one that really fails a check is deleted.
+ * is stored. A stored session that cannot be verified now stays stored for every tab, and this
+ * tab is `signedOut` with the `jwks_error` until it can; one that really fails a check is deleted.
  */
 export async function syncFromStorage(ctx: FlowContext, ending?: OidcError): Promise<void> {
   const { core } = ctx
   for (let attempt = 0; attempt < syncAttempts; attempt++) {
     const { generation, session: held, unstored } = core.held()
-    const initializing = core.state().status === 'initializing'
     const stored = await core.read()
-    if (stored?.id === held?.id && !initializing) return
+    if (stored?.id === held?.id && core.state().status === 'signedIn') return
     if (!stored) {
       if (unstored) return
       if ((await core.commit({ generation, record: undefined }, endLocally(ending))) === 'done')
@@ -68,10 +67,12 @@ export async function syncFromStorage(ctx: FlowContext, ending?: OidcError): Pro
       const error = isOidcError(caught)
         ? caught
         : new OidcError('jwks_error', 'the session could not be verified', { cause: caught })
+      // Storage keeps it for the tabs that can verify it. This one stops serving what it held,
+      // which the stored session replaced, and tries again at its next chance.
       if (cannotVerifyNow(error)) {
-        if (initializing) await core.commit({ generation, record: stored.id }, endLocally(error))
-        else ctx.report(error)
-        return
+        if ((await core.commit({ generation, record: stored.id }, endLocally(error))) === 'done')
+          return
+        continue
       }
       const outcome = await core.commit(
         { generation, record: stored.id },
@@ -95,9 +96,12 @@ const endLocally = (error?: OidcError) =>
 export async function restore(ctx: FlowContext, useMemory: () => void): Promise<void> {
   try {
     await syncFromStorage(ctx)
-  } catch (error) {
+  } catch (caught) {
     useMemory()
+    const error = isOidcError(caught)
+      ? caught
+      : new OidcError('storage_error', 'the session could not be read', { cause: caught })
     const { generation } = ctx.core.held()
-    await ctx.core.commit({ generation, record: 'any' }, endLocally(error as OidcError))
+    await ctx.core.commit({ generation, record: 'any' }, endLocally(error))
   }
 }

@@ -60,13 +60,18 @@ function transact<T>(
 ): Promise<T> {
   let late = false
   let transaction: IDBTransaction | undefined
-  const operation = idbStore(mode, (store) => {
-    transaction = store.transaction
-    if (late) throw storageError('IndexedDB did not answer in time')
-    return work(store)
-  }).catch((error: unknown) => {
-    throw error instanceof OidcError ? error : storageError('IndexedDB is not available', error)
-  })
+  // Started from a promise: indexedDB.open throws at once where storage is denied (sandboxed frames).
+  const operation = Promise.resolve()
+    .then(() =>
+      idbStore(mode, (store) => {
+        transaction = store.transaction
+        if (late) throw storageError('IndexedDB did not answer in time')
+        return work(store)
+      }),
+    )
+    .catch((error: unknown) => {
+      throw error instanceof OidcError ? error : storageError('IndexedDB is not available', error)
+    })
   let timer: ReturnType<typeof setTimeout> | undefined
   const deadline = new Promise<T>((resolve, reject) => {
     timer = setTimeout(() => {

@@ -55,6 +55,14 @@ export async function logIn(
   return ready(page)
 }
 
+/** The IndexedDB key of one of a client's records (`session`, `jwks`, `tx:<state>`…). */
+export const recordKey = (issuer: string, name: string, clientId = 'spa') =>
+  JSON.stringify([issuer, clientId]) + name
+
+/** The name of the Web Lock a client refreshes under. */
+export const refreshLock = (issuer: string, clientId = 'spa') =>
+  `oidc-browser${JSON.stringify([issuer, clientId])}refresh`
+
 /** Every record of oidc-browser's IndexedDB store, by key, read in the page. */
 export function storedRecords(page: Page): Promise<Record<string, any>> {
   return page.evaluate(

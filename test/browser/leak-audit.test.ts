@@ -5,7 +5,16 @@ import { after, before, test } from 'node:test'
 import type { Browser, Page } from 'playwright-core'
 import { newLoopbackContext } from '../support/browser.js'
 import type { TestProvider } from '../support/provider.js'
-import { editRecord, logIn, newApp, ready, startHarness, stopHarness, type Harness } from './app.js'
+import {
+  editRecord,
+  logIn,
+  newApp,
+  ready,
+  recordKey,
+  startHarness,
+  stopHarness,
+  type Harness,
+} from './app.js'
 
 let browser: Browser
 let op: TestProvider
@@ -29,7 +38,7 @@ function tokensOf(
           get.onsuccess = () => resolve(get.result)
         }
       }),
-    `${op.issuer}|spa|session`,
+    recordKey(op.issuer, 'session'),
   )
 }
 
@@ -109,7 +118,7 @@ test('failure paths leak no token anywhere the app can see', { timeout: 90_000 }
   secrets.push(again.idToken, again.accessToken, again.refreshToken)
   await editRecord(
     page,
-    `${op.issuer}|spa|session`,
+    recordKey(op.issuer, 'session'),
     `return { ...record, idToken: record.idToken.slice(0, -4) + 'AAAA' }`,
   )
   await page.reload()

@@ -12,6 +12,7 @@ import {
   startHarness,
   stopHarness,
   type Harness,
+  recordKey,
 } from './app.js'
 
 // A short access-token lifetime, so that tokens start expiring after half of it (45 s).
@@ -232,6 +233,6 @@ function readRefreshToken(page: Page): Promise<string> {
             get.result?.refreshToken ? resolve(get.result.refreshToken) : reject(new Error('none'))
         }
       }),
-    `${op.issuer}|spa|session`,
+    recordKey(op.issuer, 'session'),
   )
 }

@@ -16,6 +16,8 @@ import {
   storedKeys,
   storedRecords,
   type Harness,
+  recordKey,
+  refreshLock,
 } from './app.js'
 
 // A short access-token lifetime, so that tokens start expiring after half of it (45 s).
@@ -29,7 +31,7 @@ before(async () => ({ op, iife } = harness = await startHarness({ accessTokenTtl
 after(() => stopHarness(harness))
 
 const grants = () => op.requests.filter((request) => request === 'POST /token').length
-const sessionKey = () => `${op.issuer}|spa|session`
+const sessionKey = () => recordKey(op.issuer, 'session')
 const eventTypes = (page: Page) => page.evaluate(() => window.events.map((event) => event.type))
 async function waitForStatus(pages: Page[], status: string) {
   for (const page of pages) {
@@ -42,10 +44,7 @@ async function waitForStatus(pages: Page[], status: string) {
 // A refresh runs under the tab lock from the moment it starts: once the lock is free, any
 // refresh the page started is over.
 const settled = (page: Page) =>
-  page.evaluate(
-    (name) => navigator.locks.request(name, async () => {}),
-    `oidc-browser|${op.issuer}|spa|refresh`,
-  )
+  page.evaluate((name) => navigator.locks.request(name, async () => {}), refreshLock(op.issuer))
 
 const status = (page: Page) => page.evaluate(() => window.client.getState().status)
 
@@ -137,7 +136,7 @@ describe('when IndexedDB is over its quota', { timeout: 60_000 }, () => {
     )
     assert.deepEqual(outcome, { code: 'storage_error', isOidcError: true })
     assert.equal(page.url(), iife, 'still on the app')
-    assert.ok(!(await storedKeys(page)).some((key) => key.includes('|tx|')), 'no transaction')
+    assert.ok(!(await storedKeys(page)).some((key) => key.includes(']tx:')), 'no transaction')
     // The same login goes through once there is room again: it was the quota.
     await freeStorage(page)
     assert.equal((await logIn(page)).ok, true)
@@ -192,14 +191,14 @@ describe('stored records of another version or shape', { timeout: 60_000 }, () =
   })
   after(() => context.close())
 
-  test('a session record of version 0, of no version, or of a later version 2 is deleted on init', async () => {
+  test('a session record of version 1, of no version, or of a later version 3 is deleted on init', async () => {
     const original = await readRecord(page, sessionKey())
-    assert.equal(original.v, 1)
+    assert.equal(original.v, 2)
     const { v: _, ...unversioned } = original
     for (const [name, record] of [
-      ['v: 0', { ...original, v: 0 }],
+      ['v: 1', { ...original, v: 1 }],
       ['no v', unversioned],
-      ['v: 2', { ...original, v: 2 }],
+      ['v: 3', { ...original, v: 3 }],
     ]) {
       await editRecord(page, sessionKey(), `return ${JSON.stringify(record)}`)
       await page.reload()
@@ -209,7 +208,7 @@ describe('stored records of another version or shape', { timeout: 60_000 }, () =
       assert.ok(!(await storedKeys(page)).includes(sessionKey()), `${name}: record deleted`)
       assert.ok(!(await eventTypes(page)).includes('signedin'), name)
     }
-    // The same record as version 1 restores: the version alone made the difference.
+    // The same record as version 2 restores: the version alone made the difference.
     await editRecord(page, sessionKey(), `return ${JSON.stringify(original)}`)
     await page.reload()
     assert.equal((await ready(page)).state?.status, 'signedIn')
@@ -232,7 +231,7 @@ describe('stored records of another version or shape', { timeout: 60_000 }, () =
       ['jwks', 'return { fetchedAt: record.fetchedAt }'],
     ]
     for (const [name, edit] of variants) {
-      const key = `${op.issuer}|spa|${name}`
+      const key = recordKey(op.issuer, name)
       const good = await readRecord(page, key)
       await editRecord(page, key, edit)
       op.requests.length = 0
@@ -256,7 +255,7 @@ describe('stored records of another version or shape', { timeout: 60_000 }, () =
       const state = new URL(
         await page.evaluate(() => window.client.createLoginUrl()),
       ).searchParams.get('state')
-      const key = `${op.issuer}|spa|tx|${state}`
+      const key = recordKey(op.issuer, `tx:${state}`)
       await editRecord(page, key, edit)
       op.requests.length = 0
       await page.goto(`${iife}?code=abc&state=${state}&iss=${encodeURIComponent(op.issuer)}`)

@@ -37,16 +37,22 @@ export interface Faults {
   idToken?: (parts: IdTokenParts) => IdTokenParts
   /** The signed ID token, or whatever the test puts in its place. */
   idTokenString?: (token: string, tools: { sign: typeof signJws }) => Promise<string> | string
-  tokenResponse?: (answer: TokenAnswer) => TokenAnswer
+  tokenResponse?: (answer: TokenAnswer, grantType: string) => TokenAnswer
   /** The token endpoint takes the request and never answers. */
   silentToken?: boolean
+  /** Awaited before answering a request for this path: a test holds an answer this way. */
+  hold?: (path: string) => Promise<void> | void
 }
 
 export interface RogueProvider {
   issuer: string
-  /** The provider's signing key (RS256, kid `rogue-1`) and one it never publishes. */
+  /** The provider's first signing key (RS256, kid `rogue-1`) and one it never publishes. */
   key: SigningKey
   attackerKey: SigningKey
+  /** Publishes a new key and signs with it from now on; the old one stays published. */
+  rotateKey(): Promise<SigningKey>
+  /** Access token lifetime of its token answers, seconds (default 3600). */
+  accessTokenTtl: number
   faults: Faults
   /** `METHOD /path` of every request, in order. */
   requests: string[]
@@ -80,12 +86,18 @@ interface Grant {
   nonce: string | null
   codeChallenge: string | null
   redirectUri: string | null
+  /** The user: the login's `login_hint`, or alice. */
+  sub: string
 }
 
 export async function startRogueProvider(): Promise<RogueProvider> {
   const key = await makeKey('rogue-1')
   const attackerKey = await makeKey('attacker-1')
   const grants = new Map<string, Grant>()
+  // Refresh tokens rotate: each works once, and a spent one is refused (invalid_grant).
+  const refreshTokens = new Map<string, { sub: string; clientId: string | null }>()
+  const published = [key]
+  let signer = key
   const requests: string[] = []
   const server = createServer((req, res) => {
     requests.push(`${req.method} ${new URL(req.url ?? '/', 'http://x').pathname}`)
@@ -101,6 +113,12 @@ export async function startRogueProvider(): Promise<RogueProvider> {
     key,
     attackerKey,
     faults: {},
+    accessTokenTtl: 3600,
+    async rotateKey() {
+      signer = await makeKey(`rogue-${published.length + 1}`)
+      published.push(signer)
+      return signer
+    },
     requests,
     callbacks: [],
     issueCode(loginUrl) {
@@ -110,6 +128,7 @@ export async function startRogueProvider(): Promise<RogueProvider> {
         nonce: params.get('nonce'),
         codeChallenge: params.get('code_challenge'),
         redirectUri: params.get('redirect_uri'),
+        sub: params.get('login_hint') ?? 'alice',
       })
       return code
     },
@@ -145,6 +164,7 @@ export async function startRogueProvider(): Promise<RogueProvider> {
 
   async function handle(req: IncomingMessage, res: ServerResponse) {
     const url = new URL(req.url ?? '/', issuer)
+    if (req.method !== 'OPTIONS') await rogue.faults.hold?.(url.pathname)
     if (req.method === 'OPTIONS') {
       res.writeHead(204, {
         'access-control-allow-origin': '*',
@@ -167,7 +187,7 @@ export async function startRogueProvider(): Promise<RogueProvider> {
         return json(res, rogue.faults.discovery?.(document) ?? document)
       }
       case '/jwks': {
-        const jwks = { keys: [key.jwk] }
+        const jwks = { keys: published.map((published) => published.jwk) }
         return json(res, rogue.faults.jwks?.(jwks) ?? jwks)
       }
       case '/authorize':
@@ -175,8 +195,12 @@ export async function startRogueProvider(): Promise<RogueProvider> {
         return res.end()
       case '/token': {
         if (rogue.faults.silentToken) return
-        const answer = await tokenAnswer(await formOf(req))
-        return send(res, rogue.faults.tokenResponse?.(answer) ?? answer)
+        const form = await formOf(req)
+        const answer = await tokenAnswer(form)
+        return send(
+          res,
+          rogue.faults.tokenResponse?.(answer, form.get('grant_type') ?? '') ?? answer,
+        )
       }
       default:
         res.writeHead(404).end()
@@ -190,6 +214,12 @@ export async function startRogueProvider(): Promise<RogueProvider> {
   }
 
   async function tokenAnswer(form: URLSearchParams): Promise<TokenAnswer> {
+    if (form.get('grant_type') === 'refresh_token') {
+      const spent = refreshTokens.get(form.get('refresh_token') ?? '')
+      refreshTokens.delete(form.get('refresh_token') ?? '')
+      if (!spent || spent.clientId !== form.get('client_id')) return refused
+      return issueTokens({ sub: spent.sub, clientId: spent.clientId, nonce: null })
+    }
     const grant = grants.get(form.get('code') ?? '')
     grants.delete(form.get('code') ?? '')
     const verifier = form.get('code_verifier') ?? ''
@@ -200,25 +230,37 @@ export async function startRogueProvider(): Promise<RogueProvider> {
       grant.codeChallenge !== challenge ||
       grant.redirectUri !== form.get('redirect_uri')
     )
-      return { status: 400, contentType: 'application/json', body: { error: 'invalid_grant' } }
+      return refused
+    return issueTokens({ sub: grant.sub, clientId: form.get('client_id'), nonce: grant.nonce })
+  }
+
+  const refused = { status: 400, contentType: 'application/json', body: { error: 'invalid_grant' } }
+
+  async function issueTokens(grant: {
+    sub: string
+    clientId: string | null
+    nonce: string | null
+  }) {
     const accessToken = base64url.encode(randomBytes(24))
     const digest = createHash('sha256').update(accessToken).digest()
     const now = Math.floor(Date.now() / 1000)
     const good: IdTokenParts = {
-      header: { alg: 'RS256', kid: key.kid },
+      header: { alg: 'RS256', kid: signer.kid },
       payload: {
         iss: issuer,
-        sub: 'alice',
-        aud: form.get('client_id'),
-        exp: now + 300,
+        sub: grant.sub,
+        aud: grant.clientId,
+        exp: now + 7200,
         iat: now,
-        nonce: grant.nonce,
+        ...(grant.nonce === null ? {} : { nonce: grant.nonce }),
         at_hash: base64url.encode(digest.subarray(0, 16)),
         email: 'alice@example.com',
       },
     }
     const { header, payload } = rogue.faults.idToken?.(good) ?? good
-    let idToken = await signJws(header, payload, key)
+    const refreshToken = base64url.encode(randomBytes(24))
+    refreshTokens.set(refreshToken, { sub: grant.sub, clientId: grant.clientId })
+    let idToken = await signJws(header, payload, signer)
     if (rogue.faults.idTokenString)
       idToken = await rogue.faults.idTokenString(idToken, { sign: signJws })
     return {
@@ -227,8 +269,9 @@ export async function startRogueProvider(): Promise<RogueProvider> {
       body: {
         access_token: accessToken,
         token_type: 'Bearer',
-        expires_in: 3600,
+        expires_in: rogue.accessTokenTtl,
         id_token: idToken,
+        refresh_token: refreshToken,
       },
     }
   }
