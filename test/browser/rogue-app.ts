@@ -31,8 +31,9 @@ export async function stopRogueHarness(harness: Partial<RogueHarness>) {
 
 /**
  * A context whose pages use the rogue provider, with IndexedDB levers installed in each page:
- * `__failWrites` makes put and delete throw, as a full or broken disk would, and
- * `__idbLog` lists the keys each read-write transaction read.
+ * `__failWrites` makes put and delete throw, as a full or broken disk would; `__idbLog` lists
+ * `mode key` of every read; while `__holdKeyReads` is a promise, reads of the cached JWKS
+ * answer only once it resolves (`__heldKeyReads` counts them).
  */
 export async function rogueContext(harness: RogueHarness): Promise<BrowserContext> {
   const context = await newLoopbackContext(harness.browser)
@@ -40,10 +41,20 @@ export async function rogueContext(harness: RogueHarness): Promise<BrowserContex
     const w = window as any
     w.__testConfig = { issuer }
     w.__idbLog = []
+    w.__heldKeyReads = 0
     const { get, put, delete: del } = IDBObjectStore.prototype
     IDBObjectStore.prototype.get = function (this: IDBObjectStore, key: IDBValidKey) {
-      if (this.transaction.mode === 'readwrite') w.__idbLog.push(String(key))
-      return get.call(this, key)
+      w.__idbLog.push(`${this.transaction.mode} ${String(key)}`)
+      const request = get.call(this, key)
+      if (!w.__holdKeyReads || !String(key).endsWith('jwks')) return request
+      // A request whose answer comes late: what idb-keyval's promisifyRequest listens to.
+      const late: any = {}
+      const hold = w.__holdKeyReads
+      w.__heldKeyReads++
+      request.onsuccess = () =>
+        hold.then(() => ((late.result = request.result), late.onsuccess?.()))
+      request.onerror = () => hold.then(() => ((late.error = request.error), late.onerror?.()))
+      return late
     }
     const failing = (original: any) =>
       function (this: IDBObjectStore, ...args: unknown[]) {

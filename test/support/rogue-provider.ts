@@ -51,6 +51,8 @@ export interface RogueProvider {
   attackerKey: SigningKey
   /** Publishes a new key and signs with it from now on; the old one stays published. */
   rotateKey(): Promise<SigningKey>
+  /** Signs with this published key from now on. */
+  signWith(key: SigningKey): void
   /** Access token lifetime of its token answers, seconds (default 3600). */
   accessTokenTtl: number
   faults: Faults
@@ -62,6 +64,8 @@ export interface RogueProvider {
   callbackUrl(loginUrl: string): string
   /** Every redirect URL it answered with, in order. */
   callbacks: string[]
+  /** The HTTP status of every token endpoint answer, in order. */
+  tokenStatuses: number[]
   /** Every token sent to its revocation endpoint, in order. */
   revoked: string[]
   /** The `state` of every end-session request, in order. */
@@ -124,10 +128,12 @@ export async function startRogueProvider({ path = '' } = {}): Promise<RogueProvi
       published.push(signer)
       return signer
     },
+    signWith: (key) => void (signer = key),
     requests,
     callbacks: [],
     revoked: [],
     logouts: [],
+    tokenStatuses: [],
     issueCode(loginUrl) {
       const params = new URL(loginUrl).searchParams
       const code = base64url.encode(randomBytes(16))
@@ -215,10 +221,9 @@ export async function startRogueProvider({ path = '' } = {}): Promise<RogueProvi
         if (rogue.faults.silentToken) return
         const form = await formOf(req)
         const answer = await tokenAnswer(form)
-        return send(
-          res,
-          rogue.faults.tokenResponse?.(answer, form.get('grant_type') ?? '') ?? answer,
-        )
+        const sent = rogue.faults.tokenResponse?.(answer, form.get('grant_type') ?? '') ?? answer
+        rogue.tokenStatuses.push(sent.status)
+        return send(res, sent)
       }
       default:
         res.writeHead(404).end()
