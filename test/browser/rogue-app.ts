@@ -38,8 +38,12 @@ export async function stopRogueHarness(harness: Partial<RogueHarness>) {
 export async function rogueContext(harness: RogueHarness): Promise<BrowserContext> {
   const context = await newLoopbackContext(harness.browser)
   await context.addInitScript((issuer) => {
+    // tsx keeps function names with a helper the page lacks: functions passed to evaluate need it.
+    ;(window as any).__name = (fn: unknown) => fn
     const w = window as any
     w.__testConfig = { issuer }
+    // Kept per tab across navigations, so a test can break storage for one tab's whole life.
+    w.__failWrites = sessionStorage.getItem('failWrites') === 'yes'
     w.__idbLog = []
     w.__heldKeyReads = 0
     const { get, put, delete: del } = IDBObjectStore.prototype
@@ -90,7 +94,9 @@ export async function loginAs(page: Page, sub = 'alice') {
 }
 
 /** What a tab shows and serves: its state's status, `sub` and error, and the token it would serve. */
-export function seen(page: Page) {
+export async function seen(page: Page) {
+  // Not waitForFunction: it polls on page timers, which a paused page clock stops.
+  await page.waitForLoadState('load')
   return page.evaluate(async () => {
     await window.ready
     const state = window.client.getState()
@@ -143,9 +149,21 @@ export async function blockStorage(page: Page): Promise<() => Promise<void>> {
   return () => page.evaluate(() => void ((window as any).__released = true))
 }
 
-/** Counts the token requests (`grant_type`) the provider has seen. */
-export const tokenRequests = (rogue: RogueProvider) =>
-  rogue.requests.filter((request) => request === 'POST /token').length
+/**
+ * Waits, by polling from the test, until `condition()` holds. Unlike `page.waitForFunction`,
+ * it works while the page clock is paused.
+ */
+export async function until(
+  condition: () => boolean | Promise<boolean>,
+  what: string,
+  timeoutMs = 10_000,
+) {
+  const deadline = Date.now() + timeoutMs
+  while (!(await condition())) {
+    if (Date.now() > deadline) throw new Error(`timed out waiting until ${what}`)
+    await new Promise((resolve) => setTimeout(resolve, 10))
+  }
+}
 
 /** A gate a test opens: `hold` for the provider's `faults.hold`, `open` to let answers go. */
 export function gate() {
