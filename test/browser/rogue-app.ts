@@ -16,8 +16,9 @@ export interface RogueHarness {
 
 export async function startRogueHarness(
   options: Parameters<typeof startRogueProvider>[0] = {},
+  browserOptions: Parameters<typeof launchBrowser>[0] = {},
 ): Promise<RogueHarness> {
-  const browser = await launchBrowser()
+  const browser = await launchBrowser(browserOptions)
   const server = await startStaticServer({ '/pages/': 'test/browser/pages', '/dist/': 'dist' })
   const rogue = await startRogueProvider(options)
   return { browser, server, rogue, iife: `${server.origin}/pages/iife.html` }

@@ -13,7 +13,13 @@ export const chromeFlags = [
   '--disable-sync',
 ]
 
-export async function launchBrowser(): Promise<Browser> {
+/**
+ * Chromium as the tests use it. `ignoreDefaultArgs` drops playwright-core's own flags where a
+ * test needs the real behaviour (`--disable-back-forward-cache`, `--disable-popup-blocking`).
+ */
+export async function launchBrowser({
+  ignoreDefaultArgs,
+}: { ignoreDefaultArgs?: string[] } = {}): Promise<Browser> {
   const executablePath = process.env.CHROME_PATH ?? '/usr/bin/chromium'
   if (!existsSync(executablePath)) {
     throw new Error(
@@ -21,7 +27,11 @@ export async function launchBrowser(): Promise<Browser> {
         'or point CHROME_PATH at a Chromium or Chrome binary.',
     )
   }
-  return chromium.launch({ executablePath, args: chromeFlags })
+  return chromium.launch({
+    executablePath,
+    args: chromeFlags,
+    ...(ignoreDefaultArgs && { ignoreDefaultArgs }),
+  })
 }
 
 /**
