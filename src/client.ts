@@ -1,34 +1,23 @@
-import {
-  createAuthState,
-  type AuthEventMap,
-  type AuthListener,
-  type AuthState,
-} from './auth-state.js'
+import { AuthEventTarget, listenForWake } from './auth-events.js'
+import { createAuthState, type AuthListener, type AuthState } from './auth-state.js'
 import { isCallbackUrl, stripCallbackParameters } from './callback.js'
-import {
-  completeLogin,
-  sweepTransactions,
-  transactionKey,
-  type CallbackResult,
-} from './complete-login.js'
+import { completeLogin, createLoginUrl, failLogin, type CallbackResult } from './redirect-login.js'
 import { validateConfig, type OidcClientOptions } from './config.js'
 import type { FlowContext } from './context.js'
-import { OidcError, isOidcError, safeCause } from './errors.js'
+import { OidcError } from './errors.js'
 import { createExpiryTimers } from './expiry.js'
-import { createAuthorizationRequest, type LoginOptions } from './login.js'
+import type { LoginOptions } from './login.js'
 import { logoutSession, type LogoutOptions } from './logout.js'
 import { createProvider } from './provider.js'
 import { renewSession } from './renew.js'
 import { createSessionCore } from './session-core.js'
-import { expiringAt } from './session.js'
-import { restore, syncFromStorage } from './sync.js'
-import { createTabChannel, type TabMessage } from './tabs.js'
+import { expiringAt, type Session } from './session.js'
+import { followTab, restore, syncFromStorage } from './sync.js'
+import { createTabChannel } from './tabs.js'
 import { createTombstone } from './tombstone.js'
 import { createIdbVault, createMemoryVault, type Vault } from './vault.js'
 
 export type { CallbackResult, LogoutOptions }
-
-const wakeEvents = ['pageshow', 'online'] as const
 
 const epochSeconds = () => Math.floor(Date.now() / 1000)
 
@@ -42,19 +31,14 @@ const epochSeconds = () => Math.floor(Date.now() / 1000)
  * if (client.isCallback()) await client.handleRedirectCallback()
  * else await client.init()
  */
-export class OidcClient extends EventTarget {
+export class OidcClient extends AuthEventTarget {
   readonly #ctx: FlowContext
-  readonly #channel: ReturnType<typeof createTabChannel>
   readonly #store = createAuthState((type, state) => {
     if (type === 'change')
       this.#expiry.schedule(state.status === 'signedIn' ? this.#ctx.core.held().session : undefined)
     const error = state.status === 'signedOut' ? state.error : undefined
     this.dispatchEvent(new CustomEvent(type, { detail: type === 'error' ? error : state }))
   })
-  #restoring: Promise<void> | undefined
-  #callback: Promise<CallbackResult> | undefined
-  #renewing: Promise<{ accessToken: string }> | undefined
-  #closed = false
   readonly #expiry = createExpiryTimers({
     onExpiring: () => {
       this.dispatchEvent(new CustomEvent('expiring', { detail: this.getState() }))
@@ -62,13 +46,11 @@ export class OidcClient extends EventTarget {
     },
     onExpired: () => this.dispatchEvent(new CustomEvent('expired', { detail: this.getState() })),
   })
-  // Timers stop in sleeping tabs, and a page may come back from the back-forward cache: the
-  // stored session is read again before memory is trusted.
-  readonly #onWake = (event: Event) => {
-    if (event.type === 'pageshow' && !(event as PageTransitionEvent).persisted) return
-    if (event.type === 'visibilitychange' && document.visibilityState !== 'visible') return
-    void this.#sync().then(() => this.#renewIfDue())
-  }
+  readonly #release: () => void
+  #restoring: Promise<void> | undefined
+  #callback: Promise<CallbackResult> | undefined
+  #renewing: Promise<Session> | undefined
+  #closed = false
 
   constructor(options: OidcClientOptions) {
     super()
@@ -77,34 +59,32 @@ export class OidcClient extends EventTarget {
     const namespace = JSON.stringify([config.issuer, config.clientId])
     const transactions = createIdbVault(namespace)
     let vault: Vault = config.persist === 'memory' ? createMemoryVault() : transactions
-    this.#channel = createTabChannel(`oidc-browser${namespace}`, (message) =>
-      this.#onMessage(message),
-    )
-    const core = createSessionCore({
-      vault: () => vault,
-      store: this.#store,
-      tombstone: createTombstone(namespace),
-      post: (message) => this.#channel.post(message),
+    const channel = createTabChannel(`oidc-browser${namespace}`, (message) => {
+      // A tab still restoring reads storage anyway; a closed client hears nothing.
+      if (!this.#closed && this.getState().status !== 'initializing')
+        void followTab(this.#ctx, message).catch(() => {})
     })
     this.#ctx = {
       config,
-      core,
+      core: createSessionCore({
+        vault: () => vault,
+        store: this.#store,
+        tombstone: createTombstone(namespace),
+        post: channel.post,
+      }),
       transactions,
       provider: createProvider({ config, vault: () => vault, now: epochSeconds }),
       lockName: `oidc-browser${namespace}refresh`,
       report: (error) => this.dispatchEvent(new CustomEvent('error', { detail: error })),
       now: epochSeconds,
+      useMemory: () => void (vault = createMemoryVault()),
     }
-    this.#useMemory = () => (vault = createMemoryVault())
-    if (typeof document !== 'undefined') {
-      for (const type of wakeEvents)
-        globalThis.addEventListener(type, type === 'online' ? this.#onOnline : this.#onWake)
-      document.addEventListener('visibilitychange', this.#onWake)
-    }
+    const stopWaking = listenForWake(
+      () => void this.#sync().then(() => this.#renewIfDue()),
+      () => this.#renewIfDue(),
+    )
+    this.#release = () => (channel.close(), stopWaking(), this.#expiry.schedule(undefined))
   }
-
-  readonly #useMemory: () => void
-  readonly #onOnline = () => this.#renewIfDue()
 
   /** The current auth state: the same object until it changes. Bound. */
   readonly getState = (): AuthState => this.#store.get()
@@ -117,26 +97,13 @@ export class OidcClient extends EventTarget {
    * discovery and the JWKS are cached), and resolves with the state current when it resolves.
    */
   async init(): Promise<AuthState> {
-    this.#open()
-    await (this.#restoring ??= restore(this.#ctx, this.#useMemory))
+    await (this.#restoring ??= restore(this.#open()))
     return this.getState()
   }
 
   /** The authorization request URL for a login; stores the login transaction. */
-  async createLoginUrl(options?: LoginOptions): Promise<string> {
-    const ctx = this.#open()
-    const { authorization_endpoint } = await ctx.provider.metadata()
-    const { url, state, transaction } = await createAuthorizationRequest(
-      ctx.config,
-      authorization_endpoint,
-      options,
-      ctx.now(),
-    )
-    await Promise.all([
-      ctx.transactions.set(transactionKey(state), transaction),
-      sweepTransactions(ctx),
-    ])
-    return url
+  createLoginUrl(options?: LoginOptions): Promise<string> {
+    return createLoginUrl(this.#open(), options)
   }
 
   /** Starts a login: navigates to the provider's authorization endpoint. */
@@ -158,27 +125,18 @@ export class OidcClient extends EventTarget {
    */
   handleRedirectCallback(url: string = location.href): Promise<CallbackResult> {
     // A second call while one runs (React StrictMode runs effects twice) shares its outcome.
-    this.#callback ??= this.#callbackFlow(url).finally(() => (this.#callback = undefined))
+    this.#callback ??= this.#completeLogin(url).finally(() => (this.#callback = undefined))
     return this.#callback
   }
 
-  async #callbackFlow(url: string): Promise<CallbackResult> {
+  async #completeLogin(url: string): Promise<CallbackResult> {
     const ctx = this.#open()
     if (typeof location !== 'undefined' && url === location.href)
       history.replaceState(history.state, '', stripCallbackParameters(url))
     try {
       return await completeLogin(ctx, url)
     } catch (caught) {
-      const error = isOidcError(caught)
-        ? caught
-        : new OidcError('invalid_callback', 'callback could not be completed', {
-            cause: safeCause(caught),
-          })
-      await this.init()
-      const { generation } = ctx.core.held()
-      if (this.getState().status === 'signedIn') ctx.report(error)
-      else await ctx.core.commit({ generation, record: 'any' }, { store: 'keep', error })
-      throw error
+      throw await failLogin(ctx, caught, () => this.init())
     }
   }
 
@@ -187,8 +145,10 @@ export class OidcClient extends EventTarget {
    * is held; otherwise `OidcError('login_required')`. Never served while not `signedIn`.
    */
   async getAccessToken(): Promise<string> {
-    if (this.getState().status === 'initializing') await this.init()
-    const { session } = this.#open().core.held()
+    const state = await this.init()
+    // A session this tab could not verify before may be verifiable now.
+    if (state.status === 'signedOut' && state.error?.code === 'jwks_error') await this.#sync()
+    const { session } = this.#ctx.core.held()
     if (this.getState().status !== 'signedIn' || !session)
       throw new OidcError('login_required', 'no valid access token is held')
     if (!session.pendingIdToken && epochSeconds() < expiringAt(session)) return session.accessToken
@@ -209,12 +169,7 @@ export class OidcClient extends EventTarget {
   /** Releases the channel, listeners and timers; a closed client does nothing more. */
   close(): void {
     this.#closed = true
-    this.#channel.close()
-    this.#expiry.schedule(undefined)
-    for (const type of wakeEvents)
-      globalThis.removeEventListener(type, type === 'online' ? this.#onOnline : this.#onWake)
-    if (typeof document !== 'undefined')
-      document.removeEventListener('visibilitychange', this.#onWake)
+    this.#release()
   }
 
   #open(): FlowContext {
@@ -222,31 +177,9 @@ export class OidcClient extends EventTarget {
     return this.#ctx
   }
 
-  #sync = () =>
-    this.#ctx.config.persist === 'memory'
-      ? Promise.resolve()
-      : syncFromStorage(this.#ctx).catch(() => {})
-
-  #onMessage(message: TabMessage) {
-    if (this.#closed || this.getState().status === 'initializing') return
-    // A memory session is this tab's own: only a user's logout reaches it.
-    if (this.#ctx.config.persist === 'memory') {
-      if (message.type === 'logout')
-        void this.#ctx.core.commit(
-          { generation: 'any', record: 'any' },
-          { store: 'delete', logout: true },
-        )
-      return
-    }
-    const ending =
-      message.type === 'ended' && message.code
-        ? new OidcError(
-            message.code,
-            'the session ended in another tab',
-            message.reason ? { reason: message.reason } : {},
-          )
-        : undefined
-    void syncFromStorage(this.#ctx, ending).catch(() => {})
+  #sync(): Promise<void> {
+    if (this.#ctx.config.persist === 'memory') return Promise.resolve()
+    return syncFromStorage(this.#ctx).catch(() => {})
   }
 
   // The automatic refresh: only with a refresh token, in a visible tab, once the token is expiring.
@@ -259,27 +192,4 @@ export class OidcClient extends EventTarget {
     // A failure is on the state or an `error` event already.
     this.getAccessToken().catch(() => {})
   }
-}
-
-export interface OidcClient {
-  addEventListener<K extends keyof AuthEventMap>(
-    type: K,
-    listener: (event: AuthEventMap[K]) => void,
-    options?: boolean | AddEventListenerOptions,
-  ): void
-  addEventListener(
-    type: string,
-    listener: EventListenerOrEventListenerObject | null,
-    options?: boolean | AddEventListenerOptions,
-  ): void
-  removeEventListener<K extends keyof AuthEventMap>(
-    type: K,
-    listener: (event: AuthEventMap[K]) => void,
-    options?: boolean | EventListenerOptions,
-  ): void
-  removeEventListener(
-    type: string,
-    listener: EventListenerOrEventListenerObject | null,
-    options?: boolean | EventListenerOptions,
-  ): void
 }

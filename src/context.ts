@@ -17,4 +17,6 @@ export interface FlowContext {
   report(error: OidcError): void
   /** Current time, epoch seconds. */
   now(): number
+  /** Carries on in memory when IndexedDB cannot be used. */
+  useMemory(): void
 }

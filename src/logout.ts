@@ -1,8 +1,8 @@
 import type { FlowContext } from './context.js'
 import { OidcError } from './errors.js'
 import { generateRandom } from './random.js'
-import { revoke } from './renew.js'
-import { sweepTransactions } from './complete-login.js'
+import { revokeSession } from './revoke.js'
+import { sweepTransactions } from './redirect-login.js'
 import { parseSecureUrl } from './url.js'
 
 /** Options of `logout()`. */
@@ -37,7 +37,10 @@ export async function logoutSession(
     { store: 'delete', logout: true, tell: { type: 'logout' } },
   )
   void sweepTransactions(ctx)
-  await Promise.all([revoke(ctx, held), stored?.id !== held?.id && revoke(ctx, stored)])
+  await Promise.all([
+    revokeSession(ctx, held),
+    stored?.id !== held?.id && revokeSession(ctx, stored),
+  ])
   if (options.localOnly) return undefined
   const { end_session_endpoint } = await ctx.provider.metadata()
   if (!end_session_endpoint) return undefined

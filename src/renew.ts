@@ -2,7 +2,7 @@ import type { FlowContext } from './context.js'
 import { OidcError, isOidcError, safeCause } from './errors.js'
 import type { IdTokenClaims } from './id-token.js'
 import { cannotVerifyNow, refreshSession, type Refreshed } from './refresh.js'
-import { revokeRefreshToken } from './revoke.js'
+import { revokeSession } from './revoke.js'
 import type { Basis } from './session-core.js'
 import { expiringAt, type Session } from './session.js'
 import { signatureExpectations, syncFromStorage, verifyIdToken } from './sync.js'
@@ -68,7 +68,7 @@ export function renewSession(ctx: FlowContext): Promise<Session> {
     if (outcome !== 'done') {
       // A logout won the race: the new refresh token is revoked. Another tab's login won: its
       // grant may be the same one, so nothing is revoked, and its session is taken.
-      if (!(await core.read().catch(() => next.session))) await revoke(ctx, next.session)
+      if (!(await core.read().catch(() => next.session))) await revokeSession(ctx, next.session)
       return takeStored(ctx)
     }
     if (next.pending) ctx.report(next.pending)
@@ -135,15 +135,4 @@ async function end(ctx: FlowContext, basis: Basis, error: OidcError) {
   const tell = { type: 'ended', code: error.code, reason: error.reason } as const
   const outcome = await ctx.core.commit(basis, { store: 'delete', error, tell })
   if (outcome !== 'done') await syncFromStorage(ctx)
-}
-
-/** Revokes a refresh token no session holds any more (RFC 7009), best effort. */
-export async function revoke(ctx: FlowContext, session: Session | undefined) {
-  if (!session?.refreshToken) return
-  const metadata = await ctx.provider.metadata().catch(() => undefined)
-  await revokeRefreshToken(ctx.config.fetch, {
-    endpoint: metadata?.revocation_endpoint,
-    token: session.refreshToken,
-    clientId: ctx.config.clientId,
-  })
 }

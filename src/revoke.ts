@@ -1,3 +1,6 @@
+import type { FlowContext } from './context.js'
+import type { Session } from './session.js'
+
 const revocationTimeoutMs = 3000
 
 /**
@@ -15,4 +18,15 @@ export async function revokeRefreshToken(
     body: new URLSearchParams({ token, token_type_hint: 'refresh_token', client_id: clientId }),
     signal: AbortSignal.timeout(revocationTimeoutMs),
   }).catch(() => {})
+}
+
+/** Revokes the refresh token of a session no tab holds any more, best effort. */
+export async function revokeSession(ctx: FlowContext, session: Session | undefined) {
+  if (!session?.refreshToken) return
+  const metadata = await ctx.provider.metadata().catch(() => undefined)
+  await revokeRefreshToken(ctx.config.fetch, {
+    endpoint: metadata?.revocation_endpoint,
+    token: session.refreshToken,
+    clientId: ctx.config.clientId,
+  })
 }

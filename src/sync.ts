@@ -7,6 +7,7 @@ import {
 } from './id-token.js'
 import { allowedAlgorithms } from './jwks.js'
 import { cannotVerifyNow } from './refresh.js'
+import type { TabMessage } from './tabs.js'
 
 /** The algorithms and key resolver for this provider's ID tokens. */
 export async function signatureExpectations(ctx: FlowContext): Promise<SignatureExpectations> {
@@ -85,6 +86,27 @@ export async function syncFromStorage(ctx: FlowContext, ending?: OidcError): Pro
   }
 }
 
+/**
+ * What a tab does with another tab's message. A memory session is this tab's own: only a
+ * user's logout reaches it. Any other tab reads storage again, taking the reason another tab
+ * gave for an ended session.
+ */
+export function followTab(ctx: FlowContext, message: TabMessage): Promise<unknown> {
+  if (ctx.config.persist === 'memory') {
+    if (message.type !== 'logout') return Promise.resolve()
+    return ctx.core.commit({ generation: 'any', record: 'any' }, { store: 'delete', logout: true })
+  }
+  const ending =
+    message.type === 'ended' && message.code
+      ? new OidcError(
+          message.code,
+          'the session ended in another tab',
+          message.reason ? { reason: message.reason } : {},
+        )
+      : undefined
+  return syncFromStorage(ctx, ending)
+}
+
 const endLocally = (error?: OidcError) =>
   error ? { store: 'keep' as const, error } : { store: 'keep' as const }
 
@@ -92,11 +114,11 @@ const endLocally = (error?: OidcError) =>
  * The first restore: the stored session, verified, or `signedOut`. When IndexedDB cannot be
  * used, the client carries on in memory and the state says so (`storage_error`).
  */
-export async function restore(ctx: FlowContext, useMemory: () => void): Promise<void> {
+export async function restore(ctx: FlowContext): Promise<void> {
   try {
     await syncFromStorage(ctx)
   } catch (caught) {
-    useMemory()
+    ctx.useMemory()
     const error = isOidcError(caught)
       ? caught
       : new OidcError('storage_error', 'the session could not be read', { cause: caught })

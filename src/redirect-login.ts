@@ -1,8 +1,9 @@
 import { readCallbackUrl } from './callback.js'
+import type { AuthState } from './auth-state.js'
 import type { FlowContext } from './context.js'
-import { OidcError } from './errors.js'
+import { OidcError, isOidcError, safeCause } from './errors.js'
 import { validateIdToken, type IdTokenClaims } from './id-token.js'
-import { toLoginTransaction } from './login.js'
+import { createAuthorizationRequest, toLoginTransaction, type LoginOptions } from './login.js'
 import { createSession } from './session.js'
 import { signatureExpectations } from './sync.js'
 import { fetchToken } from './token-endpoint.js'
@@ -20,6 +21,43 @@ export function sweepTransactions(ctx: FlowContext): Promise<void> {
   return ctx.transactions
     .sweep(transactionKey(''), (record) => !toLoginTransaction(record, ctx.now()))
     .catch(() => {})
+}
+
+/** The authorization request URL of a new login; its transaction is stored first. */
+export async function createLoginUrl(ctx: FlowContext, options?: LoginOptions): Promise<string> {
+  const { authorization_endpoint } = await ctx.provider.metadata()
+  const request = await createAuthorizationRequest(
+    ctx.config,
+    authorization_endpoint,
+    options,
+    ctx.now(),
+  )
+  await Promise.all([
+    ctx.transactions.set(transactionKey(request.state), request.transaction),
+    sweepTransactions(ctx),
+  ])
+  return request.url
+}
+
+/**
+ * What a failed callback leaves: the session held before, exactly as it was (`restore` finds
+ * it when the page has not yet), or else `signedOut` with the error. Returns the error.
+ */
+export async function failLogin(
+  ctx: FlowContext,
+  caught: unknown,
+  restore: () => Promise<AuthState>,
+): Promise<OidcError> {
+  const error = isOidcError(caught)
+    ? caught
+    : new OidcError('invalid_callback', 'callback could not be completed', {
+        cause: safeCause(caught),
+      })
+  const state = await restore()
+  const { generation } = ctx.core.held()
+  if (state.status === 'signedIn') ctx.report(error)
+  else await ctx.core.commit({ generation, record: 'any' }, { store: 'keep', error })
+  return error
 }
 
 /**
