@@ -145,15 +145,16 @@ export class OidcClient extends AuthEventTarget {
    * is held; otherwise `OidcError('login_required')`. Never served while not `signedIn`.
    */
   async getAccessToken(): Promise<string> {
-    const state = await this.init()
+    const ctx = this.#open()
+    const state = this.getState().status === 'initializing' ? await this.init() : this.getState()
     // A session this tab could not verify before may be verifiable now.
     if (state.status === 'signedOut' && state.error?.code === 'jwks_error') await this.#sync()
-    const { session } = this.#ctx.core.held()
+    const { session } = ctx.core.held()
     if (this.getState().status !== 'signedIn' || !session)
       throw new OidcError('login_required', 'no valid access token is held')
     if (!session.pendingIdToken && epochSeconds() < expiringAt(session)) return session.accessToken
     // Calls in this tab share one renewal; other tabs wait on the Web Lock.
-    this.#renewing ??= renewSession(this.#ctx).finally(() => (this.#renewing = undefined))
+    this.#renewing ??= renewSession(ctx).finally(() => (this.#renewing = undefined))
     return (await this.#renewing).accessToken
   }
 
