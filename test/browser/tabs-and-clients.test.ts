@@ -176,6 +176,7 @@ describe('a page back from the back-forward cache (defect 14)', { timeout: 60_00
     // A page that fetched a no-store answer (the token endpoint's) is never cached: the page to
     // cache is one that restored its session, with no request.
     await page.reload()
+    assert.equal((await seen(page)).status, 'signedIn')
     await page.goto(`${harness.server.origin}/pages/elsewhere.html`)
     // The session ends without a message to the cached page (Chromium evicts a cached page
     // that a BroadcastChannel message reaches): its record is deleted from another page.
