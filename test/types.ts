@@ -64,3 +64,18 @@ export function useVue(): Readonly<ShallowRef<AuthState>> {
   auth.value = { status: 'initializing' }
   return auth
 }
+
+// Events are typed per name: no cast to reach the detail.
+client.addEventListener('signedin', (event) => {
+  const detail: AuthState = event.detail
+  if (detail.status === 'signedIn') void detail.claims.sub
+})
+client.addEventListener('error', (event) => {
+  const code: OidcErrorCode = event.detail.code
+  void code
+})
+// @ts-expect-error the detail of `error` is the OidcError, not a state
+client.addEventListener('error', (event) => void event.detail.status)
+// Any other event name still takes a plain listener.
+client.addEventListener('custom', (event: Event) => void event.type)
+client.close()
