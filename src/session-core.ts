@@ -30,7 +30,7 @@ export type Change =
       session?: undefined
       error?: OidcError
       store: 'delete' | 'keep'
-      /** This tab's `logout()`: it clears a previous error, reaches `persist: 'memory'` tabs, and leaves a tombstone when the delete fails. */
+      /** A user's logout: it clears a shown error, and cannot fail here (a refused delete leaves a tombstone). */
       logout?: boolean
       tell?: TabMessage
     }
