@@ -34,6 +34,8 @@ const epochSeconds = () => Math.floor(Date.now() / 1000)
 export class OidcClient extends AuthEventTarget {
   readonly #ctx: FlowContext
   readonly #store = createAuthState((type, state) => {
+    // Work that was under way when the client closed changes nothing visible.
+    if (this.#closed) return
     if (type === 'change')
       this.#expiry.schedule(state.status === 'signedIn' ? this.#ctx.core.held().session : undefined)
     const error = state.status === 'signedOut' ? state.error : undefined
@@ -60,9 +62,9 @@ export class OidcClient extends AuthEventTarget {
     const transactions = createIdbVault(namespace)
     let vault: Vault = config.persist === 'memory' ? createMemoryVault() : transactions
     const channel = createTabChannel(`oidc-browser${namespace}`, (message) => {
-      // A tab still restoring reads storage anyway; a closed client hears nothing.
-      if (!this.#closed && this.getState().status !== 'initializing')
-        void followTab(this.#ctx, message).catch(() => {})
+      // A tab still restoring takes the message once restored; a closed client hears nothing.
+      if (!this.#closed && this.#restoring)
+        void this.#restoring.then(() => followTab(this.#ctx, message)).catch(() => {})
     })
     this.#ctx = {
       config,
@@ -79,10 +81,8 @@ export class OidcClient extends AuthEventTarget {
       now: epochSeconds,
       useMemory: () => void (vault = createMemoryVault()),
     }
-    const stopWaking = listenForWake(
-      () => void this.#sync().then(() => this.#renewIfDue()),
-      () => this.#renewIfDue(),
-    )
+    const wake = () => void this.#sync().then(() => this.#renewIfDue())
+    const stopWaking = listenForWake(wake, wake)
     this.#release = () => (channel.close(), stopWaking(), this.#expiry.schedule(undefined))
   }
 
@@ -134,7 +134,10 @@ export class OidcClient extends AuthEventTarget {
     if (typeof location !== 'undefined' && url === location.href)
       history.replaceState(history.state, '', stripCallbackParameters(url))
     try {
-      return await completeLogin(ctx, url)
+      const result = await completeLogin(ctx, url)
+      // The login supersedes any restore: this tab now follows the others.
+      this.#restoring ??= Promise.resolve()
+      return result
     } catch (caught) {
       throw await failLogin(ctx, caught, () => this.init())
     }
@@ -155,7 +158,11 @@ export class OidcClient extends AuthEventTarget {
     if (!session.pendingIdToken && epochSeconds() < expiringAt(session)) return session.accessToken
     // Calls in this tab share one renewal; other tabs wait on the Web Lock.
     this.#renewing ??= renewSession(ctx).finally(() => (this.#renewing = undefined))
-    return (await this.#renewing).accessToken
+    const renewed = await this.#renewing
+    // A logout that came while renewing stands.
+    if (this.getState().status !== 'signedIn')
+      throw new OidcError('login_required', 'the session has ended')
+    return renewed.accessToken
   }
 
   /**

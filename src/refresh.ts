@@ -30,6 +30,11 @@ const minimumAssumedLifetime = 60
 export const cannotVerifyNow = (error: unknown): boolean =>
   !isOidcError(error) || error.code === 'jwks_error' || error.code === 'discovery_error'
 
+// A refreshed ID token issued "in the future" says this clock is behind (or was set back):
+// checked again, without the time claims, once its turn comes.
+const clockBehind = (error: unknown) =>
+  isOidcError(error) && (error.reason === 'iat' || error.reason === 'nbf')
+
 /**
  * Spends the refresh token (RFC 6749 section 6) and returns the next session. A new ID token
  * must pass every login check but the nonce, for the same user (Core 12.2); without one, the
@@ -64,7 +69,7 @@ export async function refreshSession(options: RefreshOptions): Promise<Refreshed
         resolveKey: options.resolveKey,
       })
     } catch (error) {
-      if (!cannotVerifyNow(error)) throw error
+      if (!cannotVerifyNow(error) && !clockBehind(error)) throw error
       pending = new OidcError('jwks_error', 'the refreshed ID token cannot be verified now', {
         cause: error,
       })

@@ -4,7 +4,7 @@ import type { IdTokenClaims } from './id-token.js'
 import { cannotVerifyNow, refreshSession, type Refreshed } from './refresh.js'
 import { revokeSession } from './revoke.js'
 import type { Basis } from './session-core.js'
-import { expiringAt, type Session } from './session.js'
+import { createSession, expiringAt, type Session } from './session.js'
 import { signatureExpectations, syncFromStorage, verifyIdToken } from './sync.js'
 import { isRefusal } from './token-endpoint.js'
 import { withTabLock } from './tabs.js'
@@ -24,19 +24,20 @@ export function renewSession(ctx: FlowContext): Promise<Session> {
     const stored = await core.read()
     // Another tab refreshed, logged in or out while this one waited: what it left stands.
     if (!held || (stored?.id !== held.id && !(unstored && !stored))) return takeStored(ctx)
-    const basis: Basis = { generation, record: stored?.id }
+    let basis: Basis = { generation, record: stored?.id }
     const state = core.state()
     if (state.status !== 'signedIn') throw loginRequired('no session is held')
-    let claims = state.claims
+    let [session, claims] = [held, state.claims]
     if (held.pendingIdToken) {
-      const pending = { ...held, pendingIdToken: held.pendingIdToken }
-      const verified = await verifyPending(ctx, basis, pending, claims)
+      const verified = await verifyPending(ctx, basis, held, held.pendingIdToken, claims)
       if (verified === 'moved') return takeStored(ctx)
-      if (verified !== claims)
-        [basis.generation, basis.record, claims] = [generation + 1, held.id, verified]
+      if (verified) {
+        ;({ session, claims } = verified)
+        basis = { generation: generation + 1, record: session.id }
+      }
     }
-    if (ctx.now() < expiringAt(held)) return core.held().session ?? held
-    if (!held.refreshToken) throw loginRequired('no refresh token is held')
+    if (ctx.now() < expiringAt(session)) return session
+    if (!session.refreshToken) throw loginRequired('no refresh token is held')
     let next: Refreshed
     try {
       next = await refreshSession({
@@ -48,21 +49,29 @@ export function renewSession(ctx: FlowContext): Promise<Session> {
         scope: ctx.config.scope,
         now: ctx.now,
         tolerance: ctx.config.clockTolerance,
-        session: { ...held, refreshToken: held.refreshToken },
+        session: { ...session, refreshToken: session.refreshToken },
         claims,
       })
     } catch (error) {
       throw await refreshFailed(ctx, basis, error)
     }
-    const change = { session: next.session, claims: next.claims }
+    const change = {
+      session: next.session,
+      claims: next.claims,
+      tell: { type: 'changed' } as const,
+    }
     let outcome
     try {
-      outcome = await core.commit(basis, { ...change, store: 'put', tell: { type: 'changed' } })
+      outcome = await core.commit(basis, { ...change, store: 'put' })
     } catch (error) {
       // Storage refused it. The old refresh token is spent: this tab keeps the new one in
       // memory, and the spent one leaves storage, where another tab would present it again
-      // (and so have the provider revoke the grant).
-      outcome = await core.commit(basis, { ...change, store: 'delete' })
+      // (and so have the provider revoke the grant); if storage refuses that too, memory only.
+      outcome = await core
+        .commit(basis, { ...change, store: 'delete' })
+        .catch(() =>
+          core.commit(basis, { session: next.session, claims: next.claims, store: 'memory' }),
+        )
       ctx.report(error as OidcError)
     }
     if (outcome !== 'done') {
@@ -84,32 +93,38 @@ async function takeStored(ctx: FlowContext): Promise<Session> {
   return session
 }
 
-/** Verifies the ID token a refresh brought that could not be verified when it came. */
+/**
+ * Verifies the ID token a refresh brought that could not be verified when it came. Returns the
+ * session it completes (a new record, so that other tabs take it), `undefined` while it still
+ * cannot be verified, or `moved` when the session changed meanwhile.
+ */
 async function verifyPending(
   ctx: FlowContext,
   basis: Basis,
-  held: Session & { pendingIdToken: string },
+  held: Session,
+  pendingIdToken: string,
   claims: Readonly<IdTokenClaims>,
-): Promise<Readonly<IdTokenClaims> | 'moved'> {
+): Promise<{ session: Session; claims: Readonly<IdTokenClaims> } | undefined | 'moved'> {
   let verified: Readonly<IdTokenClaims>
   try {
-    verified = await verifyIdToken(ctx, held.pendingIdToken, claims)
+    verified = await verifyIdToken(ctx, pendingIdToken, claims)
   } catch (error) {
     if (cannotVerifyNow(error)) {
       ctx.report(error as OidcError)
-      return claims
+      return undefined
     }
     await end(ctx, basis, error as OidcError)
     throw error
   }
-  const { pendingIdToken, ...rest } = held
+  const { pendingIdToken: _, id: __, ...rest } = held
+  const session = createSession({ ...rest, idToken: pendingIdToken })
   const outcome = await ctx.core.commit(basis, {
-    session: { ...rest, idToken: pendingIdToken },
+    session,
     claims: verified,
     store: 'put',
     tell: { type: 'changed' },
   })
-  return outcome === 'done' ? verified : 'moved'
+  return outcome === 'done' ? { session, claims: verified } : 'moved'
 }
 
 // A refresh the provider refuses, or an ID token that really fails, ends the session in every

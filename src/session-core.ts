@@ -22,7 +22,8 @@ export type Change =
   | {
       session: Session
       claims: Readonly<IdTokenClaims>
-      store: 'put' | 'keep' | 'delete'
+      /** `memory`: this tab only, storage untouched (it refused both the write and the delete). */
+      store: 'put' | 'keep' | 'delete' | 'memory'
       /** What other tabs are told once it applied. */
       tell?: TabMessage
     }
@@ -77,25 +78,30 @@ export function createSessionCore({ vault, store, tombstone, post }: SessionCore
 
   async function apply(basis: Basis, change: Change): Promise<Outcome> {
     if (basis.generation !== 'any' && basis.generation !== generation) return 'stale'
-    const matches = (record: unknown) =>
-      basis.record === 'any' || toSession(record)?.id === basis.record
+    // A record a logout left behind is no record: nothing may be written over it but a login.
+    const matches = (record: unknown) => {
+      const session = toSession(record)
+      const id = isEnded(session, tombstone) ? undefined : session?.id
+      return basis.record === 'any' || id === basis.record
+    }
     if (change.store === 'keep') {
       if (basis.record !== 'any' && !matches(await read())) return 'conflict'
-    } else {
+    } else if (change.store !== 'memory') {
       const next = change.store === 'put' ? change.session : undefined
       try {
         const before = await vault().swap('session', (record) => (matches(record) ? next : record))
         if (!matches(before)) return 'conflict'
       } catch (error) {
-        if (change.session || !change.logout) throw error
-        // A logout cannot come back: the mark ends the record at its next read, in every tab.
-        tombstone.set(Date.now())
+        if (change.session) throw error
+        // An ending cannot fail on this side: the mark ends the record at its next read, in
+        // every tab (after the session it ends, even if the clock went back since).
+        tombstone.set(Math.max(Date.now(), (held?.issuedAt ?? 0) * 1000))
       }
-      if (next) tombstone.clear()
+      if (next && basis.record === 'any') tombstone.clear()
     }
     generation++
     held = change.session
-    unstored = change.store === 'delete' && !!change.session
+    unstored = !!change.session && (change.store === 'delete' || change.store === 'memory')
     if (change.session) store.setSignedIn(change.claims, change.session.expiresAt)
     // Another tab's plain ending never wipes the reason this tab already shows.
     else if (change.error || change.logout || store.get().status !== 'signedOut')

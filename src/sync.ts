@@ -48,14 +48,19 @@ const syncAttempts = 3
  * is stored. A stored session that cannot be verified now stays stored for every tab, and this
  * tab is `signedOut` with the `jwks_error` until it can; one that really fails a check is deleted.
  */
-export async function syncFromStorage(ctx: FlowContext, ending?: OidcError): Promise<void> {
+export async function syncFromStorage(
+  ctx: FlowContext,
+  ending?: OidcError,
+  loggedOut = false,
+): Promise<void> {
   const { core } = ctx
   for (let attempt = 0; attempt < syncAttempts; attempt++) {
     const { generation, session: held, unstored } = core.held()
     const stored = await core.read()
     if (stored?.id === held?.id && core.state().status === 'signedIn') return
     if (!stored) {
-      if (unstored) return
+      // A session storage refused is this tab's alone, until a logout.
+      if (unstored && !loggedOut) return
       if ((await core.commit({ generation, record: undefined }, endLocally(ending))) === 'done')
         return
       continue
@@ -64,9 +69,11 @@ export async function syncFromStorage(ctx: FlowContext, ending?: OidcError): Pro
     try {
       claims = await verifyIdToken(ctx, stored.idToken)
     } catch (caught) {
-      const error = isOidcError(caught)
-        ? caught
-        : new OidcError('jwks_error', 'the session could not be verified', { cause: caught })
+      // Keys or discovery out of reach: "cannot verify now" is jwks_error, whatever failed.
+      const error =
+        isOidcError(caught) && !(caught.code === 'discovery_error')
+          ? caught
+          : new OidcError('jwks_error', 'the session could not be verified now', { cause: caught })
       // Storage keeps it for the tabs that can verify it. This one stops serving what it held,
       // which the stored session replaced, and tries again at its next chance.
       if (cannotVerifyNow(error)) {
@@ -104,7 +111,7 @@ export function followTab(ctx: FlowContext, message: TabMessage): Promise<unknow
           message.reason ? { reason: message.reason } : {},
         )
       : undefined
-  return syncFromStorage(ctx, ending)
+  return syncFromStorage(ctx, ending, message.type === 'logout')
 }
 
 const endLocally = (error?: OidcError) =>
@@ -116,7 +123,8 @@ const endLocally = (error?: OidcError) =>
  */
 export async function restore(ctx: FlowContext): Promise<void> {
   try {
-    await syncFromStorage(ctx)
+    for (let round = 0; round < syncAttempts && ctx.core.state().status === 'initializing'; round++)
+      await syncFromStorage(ctx)
   } catch (caught) {
     ctx.useMemory()
     const error = isOidcError(caught)
@@ -125,4 +133,8 @@ export async function restore(ctx: FlowContext): Promise<void> {
     const { generation } = ctx.core.held()
     await ctx.core.commit({ generation, record: 'any' }, endLocally(error))
   }
+  // Other tabs kept changing the record while this one verified: signed out for now, and
+  // their messages bring this tab in step.
+  if (ctx.core.state().status === 'initializing')
+    await ctx.core.commit({ generation: 'any', record: 'any' }, endLocally())
 }

@@ -1,14 +1,19 @@
+type MarkStorage = Pick<Storage, 'getItem' | 'setItem' | 'removeItem'>
+
 /**
- * The mark a logout leaves when IndexedDB would not delete the session: token-free (issuer,
+ * The mark an ending leaves when IndexedDB would not delete the session: token-free (issuer,
  * client id, time) and kept in `localStorage`, since the IndexedDB that failed may fail again.
  * A stored session issued before it is ended, in every tab, at the next read.
  */
-export function createTombstone(namespace: string) {
+export function createTombstone(
+  namespace: string,
+  storage: () => MarkStorage = () => localStorage,
+) {
   const key = `oidc-browser${namespace}logout`
   // localStorage may be missing or refuse (private mode, a sandboxed frame): the mark is best effort.
-  const attempt = <T>(use: (storage: Storage) => T): T | undefined => {
+  const attempt = <T>(use: (storage: MarkStorage) => T): T | undefined => {
     try {
-      return use(localStorage)
+      return use(storage())
     } catch {
       return undefined
     }

@@ -1,0 +1,188 @@
+// The session core and its flows over a vault that fails on demand, for the races and faults
+// an independent review found: each test names the SPEC sentence it holds.
+import assert from 'node:assert/strict'
+import { before, describe, test } from 'node:test'
+import { createAuthState } from '../../src/auth-state.js'
+import type { FlowContext } from '../../src/context.js'
+import { OidcError } from '../../src/errors.js'
+import { validateStoredIdToken, type IdTokenClaims } from '../../src/id-token.js'
+import { refreshSession } from '../../src/refresh.js'
+import { createSessionCore } from '../../src/session-core.js'
+import { createSession, type Session } from '../../src/session.js'
+import { followTab, restore } from '../../src/sync.js'
+import { createTombstone } from '../../src/tombstone.js'
+import { createMemoryVault, type Vault } from '../../src/vault.js'
+import { makeKey, resolverOf, sign, type TestKey } from './helpers.js'
+
+const issuer = 'https://id.example.com'
+let key: TestKey
+let idToken: string
+let claims: Readonly<IdTokenClaims>
+const now = Math.floor(Date.now() / 1000)
+before(async () => {
+  key = await makeKey('ES256')
+  idToken = await sign({ iss: issuer, aud: 'spa', sub: 'alice', iat: now, exp: now + 600 }, key)
+  claims = await validateStoredIdToken(idToken, {
+    issuer,
+    clientId: 'spa',
+    algorithms: ['ES256'],
+    resolveKey: resolverOf([key.jwk]),
+  })
+})
+
+/** One origin: a shared vault whose writes can be refused, and one localStorage. */
+function origin() {
+  const records = createMemoryVault()
+  const faults = { put: false, delete: false }
+  const vault: Vault = {
+    ...records,
+    swap: async (name, next) => {
+      const value = next(await records.get(name))
+      if (value === undefined ? faults.delete : faults.put)
+        throw new OidcError('storage_error', 'refused')
+      return records.swap(name, next)
+    },
+  }
+  const local = new Map<string, string>()
+  const storage = {
+    getItem: (name: string) => local.get(name) ?? null,
+    setItem: (name: string, value: string) => void local.set(name, value),
+    removeItem: (name: string) => void local.delete(name),
+  }
+  const tab = (resolveKey = resolverOf([key.jwk])) => {
+    const store = createAuthState(() => {})
+    const core = createSessionCore({
+      vault: () => vault,
+      store,
+      tombstone: createTombstone('ns', () => storage),
+      post: () => {},
+    })
+    const ctx = {
+      config: { issuer, clientId: 'spa', persist: 'indexeddb' },
+      core,
+      provider: {
+        metadata: async () => ({ id_token_signing_alg_values_supported: ['ES256'] }),
+        resolveKey,
+      },
+      report: () => {},
+      useMemory: () => {},
+    } as unknown as FlowContext
+    return { core, ctx }
+  }
+  return { vault, faults, tab }
+}
+
+const sessionOf = (accessToken: string, issuedAt = now): Session =>
+  createSession({
+    idToken,
+    accessToken,
+    refreshToken: `r-${accessToken}`,
+    issuedAt,
+    expiresAt: now + 300,
+  })
+
+describe('faults and races around the session core', () => {
+  test("a tab holding a session storage refused still follows another tab's logout", async () => {
+    const { faults, tab } = origin()
+    const [a, b] = [tab(), tab()]
+    const first = sessionOf('a1')
+    await a.core.commit(
+      { generation: 'any', record: 'any' },
+      { session: first, claims, store: 'put' },
+    )
+    // A's refresh: storage refuses the write, so the new session stays in A's memory only.
+    faults.put = true
+    const basis = { generation: a.core.held().generation, record: first.id }
+    await a.core.commit(basis, { session: sessionOf('a2'), claims, store: 'delete' })
+    faults.put = false
+    await b.core.commit({ generation: 'any', record: 'any' }, { store: 'delete', logout: true })
+    await followTab(a.ctx, { type: 'logout' })
+    assert.equal(a.core.state().status, 'signedOut')
+    assert.equal(a.core.held().session, undefined)
+  })
+
+  test('a refresh that lands after a logout whose delete failed does not bring the session back', async () => {
+    const { faults, tab } = origin()
+    const [a, b] = [tab(), tab()]
+    const first = sessionOf('a1', now - 100)
+    await a.core.commit(
+      { generation: 'any', record: 'any' },
+      { session: first, claims, store: 'put' },
+    )
+    const basis = { generation: a.core.held().generation, record: first.id }
+    faults.delete = true
+    await b.core.commit({ generation: 'any', record: 'any' }, { store: 'delete', logout: true })
+    faults.delete = false
+    const outcome = await a.core.commit(basis, {
+      session: sessionOf('a2', now + 1),
+      claims,
+      store: 'put',
+    })
+    assert.equal(outcome, 'conflict')
+    assert.equal(await tab().core.read(), undefined, 'a fresh tab finds no session')
+  })
+
+  test('a refused refresh ends the session even when storage refuses the delete', async () => {
+    const { faults, tab } = origin()
+    const a = tab()
+    const first = sessionOf('a1', now - 100)
+    await a.core.commit(
+      { generation: 'any', record: 'any' },
+      { session: first, claims, store: 'put' },
+    )
+    faults.delete = true
+    const ended = new OidcError('login_required', 'refused')
+    const basis = { generation: a.core.held().generation, record: first.id }
+    assert.equal(await a.core.commit(basis, { store: 'delete', error: ended }), 'done')
+    assert.equal(a.core.state().status, 'signedOut')
+    assert.equal(await tab().core.read(), undefined, 'the record left behind is not restored')
+  })
+
+  test('a restore that other tabs keep outpacing still ends, never stuck initializing', async () => {
+    const { tab } = origin()
+    const writer = tab()
+    const put = () =>
+      writer.core.commit(
+        { generation: 'any', record: 'any' },
+        { session: sessionOf('w'), claims, store: 'put' },
+      )
+    await put()
+    // Each verification of this tab sees another tab store a new session meanwhile.
+    const slow = tab(async (header) => (await put(), resolverOf([key.jwk])(header)))
+    await restore(slow.ctx)
+    assert.notEqual(slow.core.state().status, 'initializing')
+  })
+
+  test('a refreshed ID token issued "in the future" (this clock behind) is kept pending, not fatal', async () => {
+    const ahead = await sign(
+      { iss: issuer, aud: 'spa', sub: 'alice', iat: now + 300, exp: now + 900 },
+      key,
+    )
+    const fetchFn = (async () =>
+      new Response(
+        JSON.stringify({
+          access_token: 'a2',
+          token_type: 'Bearer',
+          id_token: ahead,
+          refresh_token: 'r2',
+        }),
+      )) as typeof fetch
+    const refreshed = await refreshSession({
+      fetch: fetchFn,
+      tokenEndpoint: `${issuer}/token`,
+      issuer,
+      clientId: 'spa',
+      scope: 'openid',
+      now: () => now,
+      tolerance: 60,
+      session: { ...sessionOf('a1'), refreshToken: 'r1' },
+      claims,
+      algorithms: ['ES256'],
+      resolveKey: resolverOf([key.jwk]),
+    })
+    assert.equal(refreshed.pending?.code, 'jwks_error')
+    assert.equal(refreshed.session.pendingIdToken, ahead)
+    assert.equal(refreshed.session.refreshToken, 'r2', 'the rotated tokens are kept')
+    assert.equal(refreshed.claims, claims)
+  })
+})
