@@ -1,0 +1,208 @@
+// WebKit: WebKitGTK's MiniBrowser driven by WebKitWebDriver (W3C WebDriver over plain HTTP), on
+// an Xvfb display of its own. A context is one WebDriver session, so one MiniBrowser whose
+// website data is ephemeral; its tabs are windows of that session, and the session runs one
+// command at a time (a script that waits for another tab of the same context would wait forever).
+import { spawn, type ChildProcess } from 'node:child_process'
+import { createServer } from 'node:net'
+import { requireBinary, startBlockingProxy, type Driver, type DriverTab } from './index.js'
+
+const driverPath = process.env.WEBKIT_DRIVER_PATH ?? '/usr/bin/WebKitWebDriver'
+const miniBrowser =
+  process.env.WEBKIT_BROWSER_PATH ?? '/usr/lib/x86_64-linux-gnu/webkit2gtk-4.1/MiniBrowser'
+const install = 'webkit2gtk-driver xvfb'
+const element = 'element-6066-11e4-a52e-4f735466cecf'
+
+export async function launch(blocked: Set<string>): Promise<Driver> {
+  requireBinary(driverPath, install)
+  requireBinary(miniBrowser, install)
+  requireBinary('/usr/bin/Xvfb', install)
+  const display = await startXvfb()
+  const proxy = await startBlockingProxy(blocked)
+  const contexts = new Set<{ close(): Promise<void> }>()
+  const probe = await newSession(display.name, proxy.port)
+  const version = `webkitgtk/${probe.capabilities.browserVersion}`
+  await probe.close()
+  return {
+    version,
+    async newContext() {
+      const session = await newSession(display.name, proxy.port)
+      let initial: string | undefined = await session.send('GET', '/window')
+      let current = initial
+      const handles = new Set<string>()
+      // Each command first makes its tab the current window; commands never interleave.
+      let queue: Promise<unknown> = Promise.resolve()
+      const inTab = <T>(handle: string, command: () => Promise<T>): Promise<T> => {
+        const next = queue.then(async () => {
+          if (current !== handle) await session.send('POST', '/window', { handle })
+          current = handle
+          return command()
+        })
+        queue = next.catch(() => {})
+        return next
+      }
+      const find = async (selector: string): Promise<string> =>
+        (await session.send('POST', '/element', { using: 'css selector', value: selector }))[
+          element
+        ]
+      const tab = (handle: string): DriverTab => ({
+        run: (expression) =>
+          inTab(handle, async () => {
+            const answer = await session.send('POST', '/execute/async', {
+              args: [],
+              script:
+                'const done = arguments[arguments.length - 1]; Promise.resolve().then(() => ' +
+                expression +
+                ').then((json) => done({ json }), (e) => done({ error: String(e && e.stack ? e.message + "\\n" + e.stack : e) }))',
+            })
+            if (answer.error) throw new Error(answer.error)
+            return answer.json
+          }),
+        goto: (url) => inTab(handle, () => session.send('POST', '/url', { url })),
+        reload: () => inTab(handle, () => session.send('POST', '/refresh', {})),
+        click: (selector) =>
+          inTab(handle, async () =>
+            session.send('POST', `/element/${await find(selector)}/click`, {}),
+          ),
+        type: (selector, text) =>
+          inTab(handle, async () => {
+            const id = await find(selector)
+            await session.send('POST', `/element/${id}/clear`, {})
+            await session.send('POST', `/element/${id}/value`, { text })
+          }),
+        close: () =>
+          inTab(handle, async () => {
+            await session.send('DELETE', '/window')
+            handles.delete(handle)
+            current = undefined
+          }),
+      })
+      const context = {
+        async open(url: string) {
+          // A new window opens from the current one: any tab still open will do.
+          const from = current ?? [...handles][0]
+          if (!initial && !from) throw new Error('every tab of this WebKit context is closed')
+          const handle =
+            initial ??
+            (await inTab(from!, async () => {
+              const { handle } = await session.send('POST', '/window/new', { type: 'tab' })
+              return handle as string
+            }))
+          initial = undefined
+          handles.add(handle)
+          const opened = tab(handle)
+          await opened.goto(url)
+          return opened
+        },
+        async close() {
+          contexts.delete(context)
+          await queue
+          await session.close()
+        },
+      }
+      contexts.add(context)
+      return context
+    },
+    async close() {
+      await Promise.all([...contexts].map((context) => context.close()))
+      display.process.kill()
+      proxy.server.close()
+    },
+  }
+}
+
+/** A WebKitWebDriver of its own (one session per driver) with a new session on MiniBrowser. */
+async function newSession(display: string, proxyPort: number) {
+  const port = await freePort()
+  const driver = spawn(driverPath, [`--port=${port}`, '--host=127.0.0.1'], {
+    stdio: 'ignore',
+    env: { ...process.env, DISPLAY: display },
+  })
+  const stop = () => driver.kill()
+  process.once('exit', stop)
+  const base = `http://127.0.0.1:${port}`
+  const request = async (method: string, path: string, body?: unknown) => {
+    if (process.env.DEBUG_ENGINES)
+      console.error('webdriver', method, path, JSON.stringify(body)?.slice(0, 200))
+    const response = await fetch(base + path, {
+      method,
+      headers: { 'content-type': 'application/json' },
+      ...(body !== undefined && { body: JSON.stringify(body) }),
+    })
+    const { value } = (await response.json()) as { value: any }
+    if (!response.ok)
+      throw new Error(`WebDriver ${method} ${path}: ${value?.error}: ${value?.message}`)
+    return value
+  }
+  const deadline = Date.now() + 20_000
+  while (!(await request('GET', '/status').catch(() => undefined))?.ready) {
+    if (Date.now() > deadline || driver.exitCode !== null)
+      throw new Error(`WebKitWebDriver did not start on port ${port}`)
+    await new Promise((resolve) => setTimeout(resolve, 100))
+  }
+  const { sessionId, capabilities } = await request('POST', '/session', {
+    capabilities: {
+      alwaysMatch: {
+        // Everything but loopback goes to the blocking proxy. (The W3C `proxy` capability's
+        // `sslProxy` makes WebKitGTK speak TLS to the proxy itself, hiding the host.)
+        'webkitgtk:browserOptions': {
+          binary: miniBrowser,
+          args: [
+            '--automation',
+            `--proxy=http://127.0.0.1:${proxyPort}`,
+            '--ignore-host=127.0.0.1',
+            '--ignore-host=localhost',
+          ],
+        },
+        'timeouts': { script: 60_000, pageLoad: 60_000, implicit: 0 },
+      },
+    },
+  })
+  return {
+    capabilities,
+    send: (method: string, path: string, body?: unknown) =>
+      request(method, `/session/${sessionId}${path === '/' ? '' : path}`, body),
+    async close() {
+      await request('DELETE', `/session/${sessionId}`).catch(() => {})
+      process.off('exit', stop)
+      await exited(driver)
+    },
+  }
+}
+
+function exited(child: ChildProcess): Promise<void> {
+  if (child.exitCode !== null || child.signalCode !== null) return Promise.resolve()
+  const done = new Promise<void>((resolve) => child.once('exit', () => resolve()))
+  child.kill()
+  return done
+}
+
+function freePort(): Promise<number> {
+  const server = createServer()
+  return new Promise((resolve) =>
+    server.listen(0, '127.0.0.1', () => {
+      const { port } = server.address() as { port: number }
+      server.close(() => resolve(port))
+    }),
+  )
+}
+
+/** An Xvfb server on the first free display; MiniBrowser has no headless mode. */
+async function startXvfb(): Promise<{ name: string; process: ChildProcess }> {
+  const xvfb = spawn(
+    '/usr/bin/Xvfb',
+    ['-displayfd', '3', '-nolisten', 'tcp', '-screen', '0', '1280x800x24'],
+    {
+      stdio: ['ignore', 'ignore', 'ignore', 'pipe'],
+    },
+  )
+  process.once('exit', () => xvfb.kill())
+  const number = await new Promise<string>((resolve, reject) => {
+    let out = ''
+    xvfb.stdio[3]!.on('data', (data) => {
+      out += data
+      if (out.includes('\n')) resolve(out.trim())
+    })
+    xvfb.once('exit', (code) => reject(new Error(`Xvfb exited with ${code}`)))
+  })
+  return { name: `:${number}`, process: xvfb }
+}
