@@ -125,6 +125,8 @@ async function newSession(display: string, proxyPort: number) {
       console.error('webdriver', method, path, JSON.stringify(body)?.slice(0, 200))
     const response = await fetch(base + path, {
       method,
+      // Past the page-load and script timeouts: a driver that stops answering fails the test.
+      signal: AbortSignal.timeout(90_000),
       headers: { 'content-type': 'application/json' },
       ...(body !== undefined && { body: JSON.stringify(body) }),
     })
