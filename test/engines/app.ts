@@ -26,9 +26,10 @@ export async function startApp(options: Omit<ProviderOptions, 'redirectUris'> = 
   const pages = variants.map(url)
   const op = await startProvider({ redirectUris: pages, postLogoutRedirectUris: pages, ...options })
   const callbacks: string[] = []
-  op.provider.on('authorization.success', (ctx, out: Record<string, string>) => {
+  op.provider.on('authorization.success', (ctx, out) => {
     const redirectUri = String(ctx.oidc.params?.redirect_uri)
-    if (out.code) callbacks.push(`${redirectUri}?${new URLSearchParams(out)}`)
+    if (out?.code)
+      callbacks.push(`${redirectUri}?${new URLSearchParams(out as Record<string, string>)}`)
   })
   const iife = await readFile(`${repoRoot}/test/browser/pages/iife.html`, 'utf8')
   const csp = await readFile(`${repoRoot}/test/browser/pages/csp.html`, 'utf8')

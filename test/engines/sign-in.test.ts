@@ -77,7 +77,7 @@ for (const name of selectedEngines()) {
       const restored = await ready(tab)
       assert.equal(restored.state?.status, 'signedIn')
       assert.equal(restored.state?.claims?.sub, 'alice')
-      assert.deepEqual(op.requests, [], 'reload made no request to the provider')
+      assert.deepEqual([...op.requests], [], 'reload made no request to the provider')
 
       const refreshToken = sessionRecord(await storedRecords(tab)).refreshToken
       const loggedOut = await logOutAtProvider(tab, op.issuer)

@@ -69,6 +69,7 @@ export function selectedEngines(): EngineName[] {
     .split(',')
     .map((name) => name.trim())
     .filter(Boolean)
+  if (names.length === 0) throw new Error(`ENGINES names no engine; use ${engineNames.join(', ')}`)
   for (const name of names)
     if (!(engineNames as readonly string[]).includes(name))
       throw new Error(`ENGINES: unknown engine "${name}"; use ${engineNames.join(', ')}`)

@@ -7,8 +7,9 @@ import { createServer } from 'node:net'
 import { requireBinary, startBlockingProxy, type Driver, type DriverTab } from './index.js'
 
 const driverPath = process.env.WEBKIT_DRIVER_PATH ?? '/usr/bin/WebKitWebDriver'
+const multiarch = process.arch === 'arm64' ? 'aarch64-linux-gnu' : 'x86_64-linux-gnu'
 const miniBrowser =
-  process.env.WEBKIT_BROWSER_PATH ?? '/usr/lib/x86_64-linux-gnu/webkit2gtk-4.1/MiniBrowser'
+  process.env.WEBKIT_BROWSER_PATH ?? `/usr/lib/${multiarch}/webkit2gtk-4.1/MiniBrowser`
 const install = 'webkit2gtk-driver xvfb'
 const element = 'element-6066-11e4-a52e-4f735466cecf'
 
