@@ -191,7 +191,7 @@ export class OidcClient extends EventTarget {
     const { session } = this.#open().core.held()
     if (this.getState().status !== 'signedIn' || !session)
       throw new OidcError('login_required', 'no valid access token is held')
-    if (!session.unverified && epochSeconds() < expiringAt(session)) return session.accessToken
+    if (!session.pendingIdToken && epochSeconds() < expiringAt(session)) return session.accessToken
     // Calls in this tab share one renewal; other tabs wait on the Web Lock.
     this.#renewing ??= renewSession(this.#ctx).finally(() => (this.#renewing = undefined))
     return (await this.#renewing).accessToken

@@ -104,15 +104,14 @@ export function createProvider({
   }
 
   const resolveKey: KeyResolver = async (header, failed) => {
-    let cached = await keys()
-    let jwk = failed ? undefined : selectKey(cached.value, header)
+    let jwk = failed ? undefined : selectKey((await keys()).value, header)
     if (!jwk) {
       // Another tab may have fetched the provider's new keys already: the shared cache first.
       const shared = await readKeys()
-      if (shared && shared.fetchedAt > cached.fetchedAt) {
-        cached = jwksCache = shared
-        jwk = selectKey(cached.value, header)
-      }
+      const found = shared && selectKey(shared.value, header)
+      // The same key as the one that failed is no news: then only a refetch can help.
+      if (found && JSON.stringify(found) !== JSON.stringify(failed))
+        [jwksCache, jwk] = [shared, found]
     }
     if (jwk && jwk !== failed) return jwk
     // At most once per interval from this tab's last fetch.

@@ -79,15 +79,20 @@ export async function refreshSession(options: RefreshOptions): Promise<Refreshed
       minimumAssumedLifetime,
     )
   const scope = tokens.scope ?? session.scope
+  const pendingIdToken = pending
+    ? tokens.id_token
+    : tokens.id_token
+      ? undefined
+      : session.pendingIdToken
   const next = createSession({
-    idToken: tokens.id_token ?? session.idToken,
+    idToken: pending || !tokens.id_token ? session.idToken : tokens.id_token,
     accessToken: tokens.access_token,
     // Without a new refresh token the old one stays valid (RFC 6749 section 6).
     refreshToken: tokens.refresh_token ?? session.refreshToken,
     issuedAt,
     expiresAt: issuedAt + lifetime,
     ...(scope === undefined ? {} : { scope }),
-    ...(pending || (session.unverified && !tokens.id_token) ? { unverified: true } : {}),
+    ...(pendingIdToken === undefined ? {} : { pendingIdToken }),
   })
   return pending ? { session: next, claims, pending } : { session: next, claims }
 }

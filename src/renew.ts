@@ -5,7 +5,7 @@ import { cannotVerifyNow, refreshSession, type Refreshed } from './refresh.js'
 import { revokeRefreshToken } from './revoke.js'
 import type { Basis } from './session-core.js'
 import { expiringAt, type Session } from './session.js'
-import { signatureExpectations, syncFromStorage, verifySession } from './sync.js'
+import { signatureExpectations, syncFromStorage, verifyIdToken } from './sync.js'
 import { isRefusal } from './token-endpoint.js'
 import { withTabLock } from './tabs.js'
 
@@ -28,8 +28,9 @@ export function renewSession(ctx: FlowContext): Promise<Session> {
     const state = core.state()
     if (state.status !== 'signedIn') throw loginRequired('no session is held')
     let claims = state.claims
-    if (held.unverified) {
-      const verified = await verifyPending(ctx, basis, held, claims)
+    if (held.pendingIdToken) {
+      const pending = { ...held, pendingIdToken: held.pendingIdToken }
+      const verified = await verifyPending(ctx, basis, pending, claims)
       if (verified === 'moved') return takeStored(ctx)
       if (verified !== claims)
         [basis.generation, basis.record, claims] = [generation + 1, held.id, verified]
@@ -83,16 +84,16 @@ async function takeStored(ctx: FlowContext): Promise<Session> {
   return session
 }
 
-/** Verifies a session whose refreshed ID token could not be verified when it came. */
+/** Verifies the ID token a refresh brought that could not be verified when it came. */
 async function verifyPending(
   ctx: FlowContext,
   basis: Basis,
-  held: Session,
+  held: Session & { pendingIdToken: string },
   claims: Readonly<IdTokenClaims>,
 ): Promise<Readonly<IdTokenClaims> | 'moved'> {
   let verified: Readonly<IdTokenClaims>
   try {
-    verified = await verifySession(ctx, held, claims)
+    verified = await verifyIdToken(ctx, held.pendingIdToken, claims)
   } catch (error) {
     if (cannotVerifyNow(error)) {
       ctx.report(error as OidcError)
@@ -101,9 +102,9 @@ async function verifyPending(
     await end(ctx, basis, error as OidcError)
     throw error
   }
-  const { unverified: _, ...session } = held
+  const { pendingIdToken, ...rest } = held
   const outcome = await ctx.core.commit(basis, {
-    session,
+    session: { ...rest, idToken: pendingIdToken },
     claims: verified,
     store: 'put',
     tell: { type: 'changed' },

@@ -14,8 +14,11 @@ export interface Session {
   /** Access token expiry, epoch seconds. */
   expiresAt: number
   scope?: string
-  /** Set when a refresh brought an ID token that could not be verified yet (keys unreachable). */
-  unverified?: true
+  /**
+   * An ID token a refresh brought that could not be verified yet (its key could not be had):
+   * `idToken` stays the last verified one until this one passes.
+   */
+  pendingIdToken?: string
 }
 
 /** A new session record from a token response's fields. */
@@ -23,7 +26,7 @@ export function createSession(fields: Omit<Session, 'v' | 'id'>): Session {
   return { v: 2, id: generateRandom(), ...fields }
 }
 
-const optionalStrings = ['refreshToken', 'scope'] as const
+const optionalStrings = ['refreshToken', 'scope', 'pendingIdToken'] as const
 
 /** Type-checks a stored session record; `undefined` for anything of another shape or version. */
 export function toSession(value: unknown): Session | undefined {

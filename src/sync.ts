@@ -7,7 +7,6 @@ import {
 } from './id-token.js'
 import { allowedAlgorithms } from './jwks.js'
 import { cannotVerifyNow } from './refresh.js'
-import type { Session } from './session.js'
 
 /** The algorithms and key resolver for this provider's ID tokens. */
 export async function signatureExpectations(ctx: FlowContext): Promise<SignatureExpectations> {
@@ -19,16 +18,16 @@ export async function signatureExpectations(ctx: FlowContext): Promise<Signature
 }
 
 /**
- * Verifies a stored session's ID token again: signature, `iss`, `aud` (its `exp` is not
- * checked: the session outlives the ID token), and, given the claims it follows, the same `sub`.
+ * Verifies a stored ID token again: signature, `iss`, `aud` (its `exp` is not checked: the
+ * session outlives the ID token), and, given the claims it follows, the same `sub`.
  */
-export async function verifySession(
+export async function verifyIdToken(
   ctx: FlowContext,
-  session: Session,
+  idToken: string,
   previous?: Readonly<IdTokenClaims>,
 ): Promise<Readonly<IdTokenClaims>> {
   const { issuer, clientId } = ctx.config
-  const claims = await validateStoredIdToken(session.idToken, {
+  const claims = await validateStoredIdToken(idToken, {
     issuer,
     clientId,
     ...(await signatureExpectations(ctx)),
@@ -62,7 +61,7 @@ export async function syncFromStorage(ctx: FlowContext, ending?: OidcError): Pro
     }
     let claims: Readonly<IdTokenClaims>
     try {
-      claims = await verifySession(ctx, stored)
+      claims = await verifyIdToken(ctx, stored.idToken)
     } catch (caught) {
       const error = isOidcError(caught)
         ? caught

@@ -33,8 +33,8 @@ export interface Faults {
   jwks?: (jwks: { keys: JWK[] }) => unknown
   /** The redirect back to the app: the query parameters, in order (repeats allowed). */
   callback?: (params: [string, string][]) => [string, string][]
-  /** Header and payload of the ID token, before signing with the provider's key. */
-  idToken?: (parts: IdTokenParts) => IdTokenParts
+  /** Header and payload of the ID token, before signing; `grantType` is the request's. */
+  idToken?: (parts: IdTokenParts, grantType: string) => IdTokenParts
   /** The signed ID token, or whatever the test puts in its place. */
   idTokenString?: (token: string, tools: { sign: typeof signJws }) => Promise<string> | string
   tokenResponse?: (answer: TokenAnswer, grantType: string) => TokenAnswer
@@ -51,6 +51,8 @@ export interface RogueProvider {
   attackerKey: SigningKey
   /** Publishes a new key and signs with it from now on; the old one stays published. */
   rotateKey(): Promise<SigningKey>
+  /** Signs with this published key from now on. */
+  signWith(key: SigningKey): void
   /** Access token lifetime of its token answers, seconds (default 3600). */
   accessTokenTtl: number
   faults: Faults
@@ -62,6 +64,12 @@ export interface RogueProvider {
   callbackUrl(loginUrl: string): string
   /** Every redirect URL it answered with, in order. */
   callbacks: string[]
+  /** The HTTP status of every token endpoint answer, in order. */
+  tokenStatuses: number[]
+  /** Every token sent to its revocation endpoint, in order. */
+  revoked: string[]
+  /** The `state` of every end-session request, in order. */
+  logouts: (string | null)[]
   close(): Promise<void>
 }
 
@@ -90,7 +98,8 @@ interface Grant {
   sub: string
 }
 
-export async function startRogueProvider(): Promise<RogueProvider> {
+/** `path`: the issuer's path on the server (default none), for issuers such as `…/r`. */
+export async function startRogueProvider({ path = '' } = {}): Promise<RogueProvider> {
   const key = await makeKey('rogue-1')
   const attackerKey = await makeKey('attacker-1')
   const grants = new Map<string, Grant>()
@@ -106,7 +115,7 @@ export async function startRogueProvider(): Promise<RogueProvider> {
     })
   })
   await new Promise<void>((done) => server.listen(0, '127.0.0.1', done))
-  const issuer = `http://127.0.0.1:${(server.address() as AddressInfo).port}`
+  const issuer = `http://127.0.0.1:${(server.address() as AddressInfo).port}${path}`
 
   const rogue: RogueProvider = {
     issuer,
@@ -119,8 +128,12 @@ export async function startRogueProvider(): Promise<RogueProvider> {
       published.push(signer)
       return signer
     },
+    signWith: (key) => void (signer = key),
     requests,
     callbacks: [],
+    revoked: [],
+    logouts: [],
+    tokenStatuses: [],
     issueCode(loginUrl) {
       const params = new URL(loginUrl).searchParams
       const code = base64url.encode(randomBytes(16))
@@ -164,6 +177,7 @@ export async function startRogueProvider(): Promise<RogueProvider> {
 
   async function handle(req: IncomingMessage, res: ServerResponse) {
     const url = new URL(req.url ?? '/', issuer)
+    url.pathname = url.pathname.slice(path.length)
     if (req.method !== 'OPTIONS') await rogue.faults.hold?.(url.pathname)
     if (req.method === 'OPTIONS') {
       res.writeHead(204, {
@@ -180,6 +194,8 @@ export async function startRogueProvider(): Promise<RogueProvider> {
           authorization_endpoint: `${issuer}/authorize`,
           token_endpoint: `${issuer}/token`,
           jwks_uri: `${issuer}/jwks`,
+          revocation_endpoint: `${issuer}/revoke`,
+          end_session_endpoint: `${issuer}/logout`,
           response_types_supported: ['code'],
           id_token_signing_alg_values_supported: ['RS256'],
           code_challenge_methods_supported: ['S256'],
@@ -190,6 +206,14 @@ export async function startRogueProvider(): Promise<RogueProvider> {
         const jwks = { keys: published.map((published) => published.jwk) }
         return json(res, rogue.faults.jwks?.(jwks) ?? jwks)
       }
+      case '/revoke':
+        rogue.revoked.push((await formOf(req)).get('token') ?? '')
+        return json(res, {})
+      case '/logout': {
+        rogue.logouts.push(url.searchParams.get('state'))
+        res.writeHead(302, { location: url.searchParams.get('post_logout_redirect_uri') ?? '/' })
+        return res.end()
+      }
       case '/authorize':
         res.writeHead(302, { location: rogue.callbackUrl(url.href) })
         return res.end()
@@ -197,10 +221,9 @@ export async function startRogueProvider(): Promise<RogueProvider> {
         if (rogue.faults.silentToken) return
         const form = await formOf(req)
         const answer = await tokenAnswer(form)
-        return send(
-          res,
-          rogue.faults.tokenResponse?.(answer, form.get('grant_type') ?? '') ?? answer,
-        )
+        const sent = rogue.faults.tokenResponse?.(answer, form.get('grant_type') ?? '') ?? answer
+        rogue.tokenStatuses.push(sent.status)
+        return send(res, sent)
       }
       default:
         res.writeHead(404).end()
@@ -218,7 +241,7 @@ export async function startRogueProvider(): Promise<RogueProvider> {
       const spent = refreshTokens.get(form.get('refresh_token') ?? '')
       refreshTokens.delete(form.get('refresh_token') ?? '')
       if (!spent || spent.clientId !== form.get('client_id')) return refused
-      return issueTokens({ sub: spent.sub, clientId: spent.clientId, nonce: null })
+      return issueTokens({ ...spent, nonce: null, grantType: 'refresh_token' })
     }
     const grant = grants.get(form.get('code') ?? '')
     grants.delete(form.get('code') ?? '')
@@ -231,7 +254,12 @@ export async function startRogueProvider(): Promise<RogueProvider> {
       grant.redirectUri !== form.get('redirect_uri')
     )
       return refused
-    return issueTokens({ sub: grant.sub, clientId: form.get('client_id'), nonce: grant.nonce })
+    return issueTokens({
+      sub: grant.sub,
+      clientId: form.get('client_id'),
+      nonce: grant.nonce,
+      grantType: 'authorization_code',
+    })
   }
 
   const refused = { status: 400, contentType: 'application/json', body: { error: 'invalid_grant' } }
@@ -240,6 +268,7 @@ export async function startRogueProvider(): Promise<RogueProvider> {
     sub: string
     clientId: string | null
     nonce: string | null
+    grantType: string
   }) {
     const accessToken = base64url.encode(randomBytes(24))
     const digest = createHash('sha256').update(accessToken).digest()
@@ -257,7 +286,7 @@ export async function startRogueProvider(): Promise<RogueProvider> {
         email: 'alice@example.com',
       },
     }
-    const { header, payload } = rogue.faults.idToken?.(good) ?? good
+    const { header, payload } = rogue.faults.idToken?.(good, grant.grantType) ?? good
     const refreshToken = base64url.encode(randomBytes(24))
     refreshTokens.set(refreshToken, { sub: grant.sub, clientId: grant.clientId })
     let idToken = await signJws(header, payload, signer)

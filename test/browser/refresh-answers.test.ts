@@ -1,0 +1,202 @@
+// What the provider answers to a refresh decides the session: refusals end it everywhere,
+// anything else keeps it; no answer makes the client loop; dropped refresh tokens are revoked
+// when a logout won, never when another login did.
+import assert from 'node:assert/strict'
+import { after, before, beforeEach, describe, test } from 'node:test'
+import type { BrowserContext, Page } from 'playwright-core'
+import { editRecord, recordKey } from './app.js'
+import {
+  gate,
+  loginAs,
+  openTab,
+  rogueContext,
+  seen,
+  startRogueHarness,
+  stopRogueHarness,
+  storedSession,
+  until,
+  type RogueHarness,
+} from './rogue-app.js'
+
+let harness: RogueHarness
+before(async () => (harness = await startRogueHarness()))
+after(() => stopRogueHarness(harness))
+beforeEach(() => {
+  harness.rogue.faults = {}
+  // Tokens that come already expiring: every getAccessToken() refreshes, and no timer does.
+  harness.rogue.accessTokenTtl = 0
+})
+
+const grants = () => harness.rogue.tokenStatuses.length
+const refresh = (page: Page) =>
+  page.evaluate(() =>
+    window.client.getAccessToken().then(
+      () => 'ok',
+      (error: any) => error.code,
+    ),
+  )
+
+async function twoTabs(): Promise<{ context: BrowserContext; a: Page; b: Page }> {
+  const context = await rogueContext(harness)
+  const a = await openTab(harness, context)
+  await loginAs(a)
+  return { context, a, b: await openTab(harness, context) }
+}
+
+describe('a refused refresh (defect 18)', { timeout: 60_000 }, () => {
+  for (const [name, status, body] of [
+    ['400 with an empty body', 400, ''],
+    ['401 with an HTML page', 401, '<html>no</html>'],
+    ['400 invalid_client', 400, { error: 'invalid_client' }],
+  ] as const) {
+    test(`${name} ends the session everywhere with login_required, and asks no more`, async () => {
+      const { context, a, b } = await twoTabs()
+      harness.rogue.faults = {
+        tokenResponse: (answer, grantType) =>
+          grantType === 'refresh_token'
+            ? {
+                status,
+                contentType: typeof body === 'string' ? 'text/html' : 'application/json',
+                body,
+              }
+            : answer,
+      }
+      assert.equal(await refresh(a), 'login_required')
+      const before = grants()
+      assert.equal(await refresh(a), 'login_required')
+      assert.equal(grants(), before, 'no doomed request')
+      await b.waitForFunction(() => window.client.getState().status === 'signedOut')
+      for (const page of [a, b]) assert.equal((await seen(page)).error, 'login_required')
+      assert.equal(await storedSession(a, harness.rogue.issuer), undefined)
+      await context.close()
+    })
+  }
+
+  for (const [name, status] of [
+    ['503', 503],
+    ['429', 429],
+  ] as const) {
+    test(`${name} is transient: the session stays, token_error`, async () => {
+      const { context, a, b } = await twoTabs()
+      const stored = await storedSession(a, harness.rogue.issuer)
+      harness.rogue.faults = {
+        tokenResponse: (answer, grantType) =>
+          grantType === 'refresh_token'
+            ? { status, contentType: 'text/plain', body: 'later' }
+            : answer,
+      }
+      assert.equal(await refresh(a), 'token_error')
+      assert.deepEqual(await storedSession(a, harness.rogue.issuer), stored)
+      for (const page of [a, b])
+        assert.equal(await page.evaluate(() => window.client.getState().status), 'signedIn')
+      await context.close()
+    })
+  }
+})
+
+describe(
+  'a refresh answer without expires_in and without an ID token (defect 7)',
+  { timeout: 60_000 },
+  () => {
+    test('keeps a lifetime in the future: five calls, one grant', async () => {
+      const context = await rogueContext(harness)
+      await context.clock.install()
+      const start = Date.now() + 1000
+      await context.clock.pauseAt(start)
+      harness.rogue.accessTokenTtl = 60
+      // An ID token that lives 30 s: by the time the access token expires, so has it.
+      harness.rogue.faults = {
+        idToken: ({ header, payload }) => ({
+          header,
+          payload: { ...payload, exp: (payload.iat as number) + 30 },
+        }),
+        tokenResponse: (answer, grantType) => {
+          if (grantType !== 'refresh_token') return answer
+          const { expires_in: _, id_token: __, ...body } = answer.body as Record<string, unknown>
+          return { ...answer, body }
+        },
+      }
+      const page = await openTab(harness, context)
+      await loginAs(page)
+      await context.clock.setSystemTime(start + 120_000)
+      const before = grants()
+      for (let call = 0; call < 5; call++) assert.equal(await refresh(page), 'ok')
+      assert.equal(grants() - before, 1)
+      const { expiresAt } = await page.evaluate(() => window.client.getState())
+      assert.ok(expiresAt > (start + 120_000) / 1000, 'the new expiry lies ahead')
+      await context.close()
+    })
+  },
+)
+
+describe("a refreshed ID token's audience (defect 8)", { timeout: 60_000 }, () => {
+  for (const [name, first, next] of [
+    ['"spa", then ["spa"]', 'spa', ['spa']],
+    ['["spa", "api"], then ["api", "spa"]', ['spa', 'api'], ['api', 'spa']],
+  ] as const) {
+    test(`is compared as a set: ${name} keeps the session`, async () => {
+      harness.rogue.faults = {
+        idToken: ({ header, payload }, grantType) => ({
+          header,
+          payload: {
+            ...payload,
+            aud: grantType === 'refresh_token' ? next : first,
+            ...(typeof first === 'string' ? {} : { azp: 'spa' }),
+          },
+        }),
+      }
+      const context = await rogueContext(harness)
+      const page = await openTab(harness, context)
+      await loginAs(page)
+      assert.equal(await refresh(page), 'ok')
+      assert.deepEqual(await page.evaluate(() => window.client.getState().claims.aud), next)
+      assert.equal((await seen(page)).status, 'signedIn')
+      await context.close()
+    })
+  }
+})
+
+describe('refresh tokens left valid (defect 11)', { timeout: 60_000 }, () => {
+  test('a logout from a tab that could not verify the stored session revokes its refresh token', async () => {
+    const context = await rogueContext(harness)
+    const page = await openTab(harness, context)
+    await loginAs(page)
+    const { refreshToken } = await storedSession(page, harness.rogue.issuer)
+    // The cached keys are unreadable and the provider's JWKS answers HTML: the reload cannot verify.
+    await editRecord(page, recordKey(harness.rogue.issuer, 'jwks'), 'return { fetchedAt: "x" }')
+    harness.rogue.faults = { jwks: () => '<html>' }
+    await page.reload()
+    assert.equal((await seen(page)).error, 'jwks_error')
+    await page.evaluate(() => window.client.logout({ localOnly: true }))
+    assert.ok(harness.rogue.revoked.includes(refreshToken))
+    assert.equal(await storedSession(page, harness.rogue.issuer), undefined)
+    await context.close()
+  })
+
+  for (const winner of ['logout', 'login'] as const) {
+    test(`a refresh that loses to another tab's ${winner}: its new refresh token is ${winner === 'logout' ? '' : 'not '}revoked`, async () => {
+      const { context, a, b } = await twoTabs()
+      const answer = gate()
+      let issued = ''
+      harness.rogue.faults = {
+        hold: (path) => (path === '/token' && !issued ? answer.hold() : undefined),
+        tokenResponse: (sent, grantType) => {
+          if (grantType === 'refresh_token') issued ||= (sent.body as any).refresh_token
+          return sent
+        },
+      }
+      const outcome = refresh(a)
+      await until(() => answer.waiting() > 0, 'the refresh is held')
+      delete harness.rogue.faults.hold
+      if (winner === 'logout') await b.evaluate(() => window.client.logout({ localOnly: true }))
+      else await loginAs(b, 'bob')
+      answer.open()
+      assert.equal(await outcome, winner === 'logout' ? 'login_required' : 'ok')
+      assert.ok(issued, 'the provider answered the refresh')
+      assert.equal(harness.rogue.revoked.includes(issued), winner === 'logout')
+      const shown = await seen(a)
+      assert.equal(shown.sub, winner === 'logout' ? null : 'bob')
+      await context.close()
+    })
+  }
+})

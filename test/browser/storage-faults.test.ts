@@ -1,0 +1,104 @@
+// Storage that refuses or hangs: a logout cannot come back, and a write reported as failed never
+// lands later.
+import assert from 'node:assert/strict'
+import { after, before, describe, test } from 'node:test'
+import { ready } from './app.js'
+import {
+  blockStorage,
+  gate,
+  loginAs,
+  openTab,
+  rogueContext,
+  seen,
+  startRogueHarness,
+  stopRogueHarness,
+  storedSession,
+  until,
+  type RogueHarness,
+} from './rogue-app.js'
+
+let harness: RogueHarness
+before(async () => (harness = await startRogueHarness()))
+after(() => stopRogueHarness(harness))
+
+describe('a logout whose IndexedDB delete fails (defect 5)', { timeout: 60_000 }, () => {
+  test('still ends the session for good and goes to the provider, with a state (defect 19)', async () => {
+    const context = await rogueContext(harness)
+    const page = await openTab(harness, context)
+    await loginAs(page)
+    // From now on this tab's IndexedDB refuses every write, across reloads.
+    await page.evaluate(() => {
+      sessionStorage.setItem('failWrites', 'yes')
+      ;(window as any).__failWrites = true
+    })
+    const logouts = harness.rogue.logouts.length
+    await Promise.all([
+      page.waitForEvent('framenavigated', {
+        predicate: (frame) => frame === page.mainFrame() && frame.url() === harness.iife,
+      }),
+      page.evaluate(() => void window.client.logout()),
+    ])
+    assert.equal(
+      harness.rogue.logouts.length,
+      logouts + 1,
+      'the provider was asked to end its session',
+    )
+    assert.match(harness.rogue.logouts.at(-1) ?? '', /^[\w-]{43}$/, 'with a random state')
+    // Back from the provider: the record is still there (the delete keeps failing), yet it is
+    // not restored, here or in any other tab.
+    assert.ok(await storedSession(page, harness.rogue.issuer), 'the record could not be deleted')
+    assert.equal((await seen(page)).status, 'signedOut')
+    await page.reload()
+    assert.equal((await seen(page)).status, 'signedOut')
+    const other = await openTab(harness, context)
+    assert.equal((await seen(other)).status, 'signedOut')
+    // A tab whose storage works deletes the left-over record.
+    assert.equal(await storedSession(other, harness.rogue.issuer), undefined)
+    // A new login is not covered by the old logout.
+    await loginAs(other, 'bob')
+    await other.reload()
+    assert.equal((await seen(other)).sub, 'bob')
+    await context.close()
+  })
+})
+
+describe('a session write that times out (defect 6)', { timeout: 60_000 }, () => {
+  test('is aborted: the callback reports storage_error, and the write never lands', async () => {
+    const context = await rogueContext(harness)
+    await context.clock.install()
+    await context.clock.pauseAt(Date.now() + 1000)
+    const page = await openTab(harness, context)
+    // Discovery and keys cached first, so that the callback's only write is the session's.
+    await loginAs(page)
+    await page.evaluate(() => window.client.logout({ localOnly: true }))
+    const tokenAnswer = gate()
+    harness.rogue.faults = { hold: (path) => (path === '/token' ? tokenAnswer.hold() : undefined) }
+    try {
+      await Promise.all([page.waitForNavigation(), page.evaluate(() => void window.client.login())])
+      await until(() => tokenAnswer.waiting() > 0, 'the token request is held')
+      const logged = (pattern: RegExp) => () =>
+        page.evaluate(
+          (source) => (window as any).__idbLog.some((e: string) => new RegExp(source).test(e)),
+          pattern.source,
+        )
+      // A read-write transaction starts only after those created before it: once the cached
+      // keys' read is under way, the block holds nothing but what comes after.
+      await until(logged(/^readonly .*jwks$/), 'the callback reads the cached keys')
+      const release = await blockStorage(page)
+      tokenAnswer.open()
+      await until(logged(/^readwrite .*session$/), 'the session write waits for storage')
+      await context.clock.runFor(5000)
+      await release()
+      const result = await ready(page)
+      assert.equal(result.code, 'storage_error')
+      assert.equal((await seen(page)).error, 'storage_error')
+      assert.equal(await storedSession(page, harness.rogue.issuer), undefined)
+      await page.reload()
+      assert.equal((await seen(page)).status, 'signedOut', 'a reload finds no session')
+    } finally {
+      harness.rogue.faults = {}
+      tokenAnswer.open()
+      await context.close()
+    }
+  })
+})
