@@ -114,31 +114,47 @@ export async function launch(blocked: Set<string>): Promise<Driver> {
 /** A WebKitWebDriver of its own (one session per driver) with a new session on MiniBrowser. */
 async function newSession(display: string, proxyPort: number) {
   const port = await freePort()
+  // A process group of its own, so that MiniBrowser and its web processes go with the driver.
   const driver = spawn(driverPath, [`--port=${port}`, '--host=127.0.0.1'], {
-    stdio: 'ignore',
+    stdio: ['ignore', 'ignore', 'pipe'],
     env: { ...process.env, DISPLAY: display },
+    detached: true,
   })
-  const stop = () => driver.kill()
+  const running = () => driver.exitCode === null && driver.signalCode === null
+  const kill = (signal: NodeJS.Signals) => running() && process.kill(-driver.pid!, signal)
+  const stop = () => kill('SIGKILL')
   process.once('exit', stop)
+  // What went before a failure: the last commands, and what the driver and MiniBrowser said.
+  const recent: string[] = []
+  let stderr = ''
+  driver.stderr!.on('data', (data) => (stderr = (stderr + data).slice(-2000)))
   const base = `http://127.0.0.1:${port}`
-  const request = async (method: string, path: string, body?: unknown) => {
-    if (process.env.DEBUG_ENGINES)
-      console.error('webdriver', method, path, JSON.stringify(body)?.slice(0, 200))
-    const response = await fetch(base + path, {
-      method,
-      // Past the page-load and script timeouts: a driver that stops answering fails the test.
-      signal: AbortSignal.timeout(90_000),
-      headers: { 'content-type': 'application/json' },
-      ...(body !== undefined && { body: JSON.stringify(body) }),
-    })
-    const { value } = (await response.json()) as { value: any }
-    if (!response.ok)
-      throw new Error(`WebDriver ${method} ${path}: ${value?.error}: ${value?.message}`)
-    return value
+  const request = async (method: string, path: string, body?: unknown, timeout = 45_000) => {
+    recent.push(`${new Date().toISOString()} ${method} ${path}`)
+    recent.splice(0, recent.length - 6)
+    try {
+      const response = await fetch(base + path, {
+        method,
+        // Past the page-load and script timeouts: a driver that stops answering fails the test.
+        signal: AbortSignal.timeout(timeout),
+        headers: { 'content-type': 'application/json' },
+        ...(body !== undefined && { body: JSON.stringify(body) }),
+      })
+      const { value } = (await response.json()) as { value: any }
+      if (!response.ok) throw new Error(`${value?.error}: ${value?.message}`)
+      return value
+    } catch (error) {
+      throw new Error(
+        `WebDriver ${method} ${path}: ${(error as Error).message}\n` +
+          `recent commands:\n  ${recent.join('\n  ')}\n` +
+          `driver running: ${running()}; its stderr: ${stderr}`,
+        { cause: error },
+      )
+    }
   }
   const deadline = Date.now() + 20_000
-  while (!(await request('GET', '/status').catch(() => undefined))?.ready) {
-    if (Date.now() > deadline || driver.exitCode !== null)
+  while (!(await request('GET', '/status', undefined, 2000).catch(() => undefined))?.ready) {
+    if (Date.now() > deadline || !running())
       throw new Error(`WebKitWebDriver did not start on port ${port}`)
     await new Promise((resolve) => setTimeout(resolve, 100))
   }
@@ -156,7 +172,7 @@ async function newSession(display: string, proxyPort: number) {
             '--ignore-host=localhost',
           ],
         },
-        'timeouts': { script: 60_000, pageLoad: 60_000, implicit: 0 },
+        'timeouts': { script: 30_000, pageLoad: 30_000, implicit: 0 },
       },
     },
   })
@@ -165,18 +181,15 @@ async function newSession(display: string, proxyPort: number) {
     send: (method: string, path: string, body?: unknown) =>
       request(method, `/session/${sessionId}${path === '/' ? '' : path}`, body),
     async close() {
-      await request('DELETE', `/session/${sessionId}`).catch(() => {})
+      await request('DELETE', `/session/${sessionId}`, undefined, 10_000).catch(() => {})
+      const exit = new Promise((resolve) => driver.once('exit', resolve))
+      kill('SIGTERM')
+      const timer = setTimeout(() => kill('SIGKILL'), 5000)
+      if (running()) await exit
+      clearTimeout(timer)
       process.off('exit', stop)
-      await exited(driver)
     },
   }
-}
-
-function exited(child: ChildProcess): Promise<void> {
-  if (child.exitCode !== null || child.signalCode !== null) return Promise.resolve()
-  const done = new Promise<void>((resolve) => child.once('exit', () => resolve()))
-  child.kill()
-  return done
 }
 
 function freePort(): Promise<number> {
