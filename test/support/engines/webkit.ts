@@ -2,9 +2,10 @@
 // an Xvfb display of its own. A context is one WebDriver session, so one MiniBrowser whose
 // website data is ephemeral; its tabs are windows of that session, and the session runs one
 // command at a time (a script that waits for another tab of the same context would wait forever).
-import { spawn, type ChildProcess } from 'node:child_process'
+import { spawn } from 'node:child_process'
 import { createServer } from 'node:net'
 import { requireBinary, startBlockingProxy, type Driver, type DriverTab } from './index.js'
+import { startXvfb } from './xvfb.js'
 
 const driverPath = process.env.WEBKIT_DRIVER_PATH ?? '/usr/bin/WebKitWebDriver'
 const multiarch = process.arch === 'arm64' ? 'aarch64-linux-gnu' : 'x86_64-linux-gnu'
@@ -200,25 +201,4 @@ function freePort(): Promise<number> {
       server.close(() => resolve(port))
     }),
   )
-}
-
-/** An Xvfb server on the first free display; MiniBrowser has no headless mode. */
-async function startXvfb(): Promise<{ name: string; process: ChildProcess }> {
-  const xvfb = spawn(
-    '/usr/bin/Xvfb',
-    ['-displayfd', '3', '-nolisten', 'tcp', '-screen', '0', '1280x800x24'],
-    {
-      stdio: ['ignore', 'ignore', 'ignore', 'pipe'],
-    },
-  )
-  process.once('exit', () => xvfb.kill())
-  const number = await new Promise<string>((resolve, reject) => {
-    let out = ''
-    xvfb.stdio[3]!.on('data', (data) => {
-      out += data
-      if (out.includes('\n')) resolve(out.trim())
-    })
-    xvfb.once('exit', (code) => reject(new Error(`Xvfb exited with ${code}`)))
-  })
-  return { name: `:${number}`, process: xvfb }
 }
