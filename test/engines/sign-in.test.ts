@@ -1,0 +1,154 @@
+// Sign-in, restore, replay, tampering, logout and persist: 'memory', in every selected engine.
+import assert from 'node:assert/strict'
+import { after, before, describe, test } from 'node:test'
+import { launchEngine, selectedEngines, type Engine } from '../support/engines/index.js'
+import {
+  jwtPart,
+  libraryRequests,
+  logIn,
+  logOutAtProvider,
+  putRecord,
+  ready,
+  sessionKey,
+  startApp,
+  status,
+  storedRecords,
+  type App,
+} from './app.js'
+
+let app: App
+before(async () => (app = await startApp()))
+after(() => app?.close())
+
+for (const name of selectedEngines()) {
+  describe(name, { timeout: 120_000 }, () => {
+    let engine: Engine
+    before(async () => (engine = await launchEngine(name)))
+    after(() => engine?.close())
+
+    test('login at the provider, claims in the state, replay refused, reload with zero requests, logout', async () => {
+      const { op } = app
+      const context = await engine.newContext()
+      const tab = await context.open(app.url())
+      assert.equal((await ready(tab)).state?.status, 'signedOut')
+      op.requests.length = 0
+      app.callbacks.length = 0
+      const result = await logIn(tab, op.issuer, { returnTo: '/inbox' })
+      assert.equal(result.ok, true, JSON.stringify(result))
+      assert.equal(result.returnTo, '/inbox')
+      const state = await tab.evaluate(() => window.client.getState())
+      assert.equal(state.status, 'signedIn')
+      assert.equal(state.claims.sub, 'alice')
+      assert.equal(state.claims.iss, op.issuer)
+      const token = await tab.evaluate(() => window.client.getAccessToken())
+      assert.ok(token.length > 10)
+      assert.ok(!JSON.stringify(state).includes(token), 'no access token in the state')
+      assert.deepEqual(libraryRequests(op.requests).sort(), [
+        'GET /.well-known/openid-configuration',
+        'GET /jwks',
+        'POST /token',
+      ])
+      assert.equal(
+        await tab.evaluate(() => location.href),
+        app.url(),
+        'callback parameters removed',
+      )
+      assert.deepEqual(await tab.evaluate(() => window.events.map((event) => event.type)), [
+        'signedin',
+        'change',
+      ])
+      assert.ok(
+        engine.blocked.has('fonts.googleapis.com'),
+        `the login page's web font was refused: ${[...engine.blocked]}`,
+      )
+
+      // The callback URL works once: replayed in another tab it is refused, and that tab keeps
+      // the session it restored.
+      assert.equal(app.callbacks.length, 1)
+      const replay = await context.open(app.callbacks[0])
+      const replayed = await ready(replay)
+      assert.equal(replayed.code, 'invalid_callback')
+      assert.equal(replayed.isOidcError, true)
+      assert.equal(await status(replay), 'signedIn')
+      await replay.close()
+
+      op.requests.length = 0
+      await tab.reload()
+      const restored = await ready(tab)
+      assert.equal(restored.state?.status, 'signedIn')
+      assert.equal(restored.state?.claims?.sub, 'alice')
+      assert.deepEqual([...op.requests], [], 'reload made no request to the provider')
+
+      const refreshToken = sessionRecord(await storedRecords(tab)).refreshToken
+      const loggedOut = await logOutAtProvider(tab, op.issuer)
+      assert.equal(loggedOut.state?.status, 'signedOut')
+      assert.ok(op.requests.includes('POST /token/revocation'), op.requests.join())
+      assert.ok(op.requests.includes('GET /session/end'), op.requests.join())
+      assert.equal(sessionKey(await storedRecords(tab)), undefined, 'no session stored')
+      const refresh = await fetch(`${op.issuer}/token`, {
+        method: 'POST',
+        body: new URLSearchParams({
+          grant_type: 'refresh_token',
+          refresh_token: refreshToken,
+          client_id: 'spa',
+        }),
+      })
+      assert.equal(((await refresh.json()) as { error?: string }).error, 'invalid_grant')
+      await context.close()
+    })
+
+    test('a tampered stored session is rejected and deleted on reload', async () => {
+      const context = await engine.newContext()
+      const tab = await context.open(app.url())
+      await ready(tab)
+      assert.equal((await logIn(tab, app.op.issuer)).ok, true)
+      const records = await storedRecords(tab)
+      const key = sessionKey(records)!
+      // Another user's name in the ID token's payload, under the original signature.
+      const [header, payload, signature] = sessionRecord(records).idToken.split('.')
+      const claims = { ...jwtPart(`${header}.${payload}`, 1), sub: 'mallory' }
+      const forged = Buffer.from(JSON.stringify(claims)).toString('base64url')
+      await putRecord(tab, key, { ...records[key], idToken: [header, forged, signature].join('.') })
+      await tab.reload()
+      assert.equal((await ready(tab)).state?.status, 'signedOut')
+      assert.deepEqual(
+        await tab.evaluate(() => {
+          const { error } = window.client.getState()
+          return [error.code, error.reason]
+        }),
+        ['id_token_invalid', 'signature'],
+      )
+      assert.equal(sessionKey(await storedRecords(tab)), undefined, 'the tampered record is gone')
+      assert.ok(
+        !(await tab.evaluate(() => window.events.some((event) => event.type === 'signedin'))),
+      )
+      await context.close()
+    })
+
+    test("persist: 'memory' puts nothing but the login transaction in IndexedDB", async () => {
+      const context = await engine.newContext()
+      const tab = await context.open(app.url('memory'))
+      await ready(tab)
+      assert.equal((await logIn(tab, app.op.issuer)).ok, true)
+      assert.equal(await status(tab), 'signedIn')
+      assert.deepEqual(Object.keys(await storedRecords(tab)), [], 'nothing stored after the login')
+      const loginUrl: string = await tab.evaluate(() => window.client.createLoginUrl())
+      const state = new URL(loginUrl).searchParams.get('state')
+      assert.deepEqual(
+        Object.keys(await storedRecords(tab)).map((key) => key.endsWith(`tx:${state}`)),
+        [true],
+        'a login transaction, and nothing else',
+      )
+      await tab.reload()
+      assert.equal((await ready(tab)).state?.status, 'signedOut')
+      await context.close()
+    })
+  })
+}
+
+/** The stored session record, read generically: the fields the tests need. */
+function sessionRecord(records: Record<string, any>): { idToken: string; refreshToken: string } {
+  const record = records[sessionKey(records) ?? '']
+  assert.equal(typeof record?.idToken, 'string', 'a stored session with an ID token')
+  return record
+}
