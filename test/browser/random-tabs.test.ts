@@ -15,6 +15,7 @@ import {
   startRogueHarness,
   stopRogueHarness,
   storedSession,
+  tokenOf,
   until,
   type RogueHarness,
 } from './rogue-app.js'
@@ -36,14 +37,6 @@ function random(state: number) {
     return ((t ^ (t >>> 14)) >>> 0) / 4294967296
   }
 }
-
-const tokenOf = (page: Page) =>
-  page.evaluate(() =>
-    window.client.getAccessToken().then(
-      (token: string) => token,
-      (error: any) => `error:${error.code}`,
-    ),
-  )
 
 test(
   `${steps} random steps over three tabs keep every session invariant (seed ${seed})`,

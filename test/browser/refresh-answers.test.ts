@@ -9,6 +9,7 @@ import {
   gate,
   loginAs,
   openTab,
+  refresh,
   rogueContext,
   seen,
   startRogueHarness,
@@ -28,13 +29,6 @@ beforeEach(() => {
 })
 
 const grants = () => harness.rogue.tokenStatuses.length
-const refresh = (page: Page) =>
-  page.evaluate(() =>
-    window.client.getAccessToken().then(
-      () => 'ok',
-      (error: any) => error.code,
-    ),
-  )
 
 async function twoTabs(): Promise<{ context: BrowserContext; a: Page; b: Page }> {
   const context = await rogueContext(harness)

@@ -116,6 +116,19 @@ export async function seen(page: Page) {
   })
 }
 
+/** The token `getAccessToken()` gives in the tab, or `error:<code>`. */
+export const tokenOf = (page: Page): Promise<string> =>
+  page.evaluate(() =>
+    window.client.getAccessToken().then(
+      (token: string) => token,
+      (error: any) => `error:${error.code}`,
+    ),
+  )
+
+/** `ok` when `getAccessToken()` gives a token (refreshing when due), else the error's code. */
+export const refresh = async (page: Page) =>
+  (await tokenOf(page)).replace(/^(?!error:).*/, 'ok').replace('error:', '')
+
 /** The stored session record of the client `spa` of `issuer`, if any. */
 export const storedSession = async (page: Page, issuer: string) =>
   (await storedRecords(page))[recordKey(issuer, 'session')]

@@ -9,6 +9,7 @@ import { editRecord, recordKey, storedRecords } from './app.js'
 import {
   loginAs,
   openTab,
+  refresh,
   rogueContext,
   seen,
   startRogueHarness,
@@ -26,14 +27,6 @@ before(
     )),
 )
 after(() => stopRogueHarness(harness))
-
-const refresh = (page: Page) =>
-  page.evaluate(() =>
-    window.client.getAccessToken().then(
-      () => 'ok',
-      (error: any) => error.code,
-    ),
-  )
 
 describe("persist: 'memory' tabs (defect 9)", { timeout: 60_000 }, () => {
   test("another tab's refused refresh leaves them alone; a logout reaches them", async () => {
