@@ -5,8 +5,11 @@ import { brotliCompressSync, constants, gzipSync } from 'node:zlib'
 import { build } from 'esbuild'
 import { repoRoot } from '../support/static-server.js'
 
-const budget = 12_000
-const aim = 10_000
+// SPEC "Performance budgets", gzip: the IIFE with every feature, and an app with redirect login.
+const budget = 15_000
+const aim = 13_000
+const appBudget = 13_000
+const appAim = 11_000
 // Names that only JWE code carries: their presence would mean more of jose than verification.
 const jweOnly = ['RSA-OAEP', 'AES-GCM', 'PBKDF2', 'ECDH']
 
@@ -86,6 +89,8 @@ export async function measureSize(): Promise<string> {
       ([name, { sizes }]) =>
         `| ${name} | ${kb(sizes.minified)} | ${kb(sizes.gzip)} | ${kb(sizes.brotli)} | ${(sizes.gzip / ours.sizes.gzip).toFixed(2)}× |`,
     ),
+    '',
+    `An app importing \`OidcClient\` with redirect login: ${ours.sizes.gzip} B gzip; budget ${appBudget} B (${ours.sizes.gzip <= appBudget ? 'met' : 'OVER'}), aim ${appAim} B (${ours.sizes.gzip <= appAim ? 'met' : 'not met'}).`,
     '',
     "Where oidc-browser's minified bytes come from:",
     '',
