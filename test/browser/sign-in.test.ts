@@ -1,10 +1,8 @@
 import assert from 'node:assert/strict'
 import { after, before, describe, test } from 'node:test'
 import type { Browser, BrowserContext } from 'playwright-core'
-import { readFile } from 'node:fs/promises'
 import { newLoopbackContext } from '../support/browser.js'
 import { startProvider, type TestProvider } from '../support/provider.js'
-import { repoRoot, type StaticServer } from '../support/static-server.js'
 import {
   editRecord,
   logIn,
@@ -22,7 +20,6 @@ const libraryRequests = (requests: string[]) =>
   requests.filter((request) => /\/(\.well-known\/openid-configuration|jwks|token)$/.test(request))
 
 let browser: Browser
-let app: StaticServer
 let op: TestProvider
 let iife: string
 let esm: string
@@ -35,16 +32,7 @@ async function newContext(provider: TestProvider = op): Promise<BrowserContext> 
 }
 
 before(async () => {
-  ;({ browser, app, op, iife, esm } = harness = await startHarness())
-  // The same app with an opaque origin (CSP sandbox), where IndexedDB cannot be opened.
-  const page = await readFile(`${repoRoot}/test/browser/pages/iife.html`)
-  app.route('/pages/sandboxed.html', (_req, res) => {
-    res.writeHead(200, {
-      'content-type': 'text/html',
-      'content-security-policy': 'sandbox allow-scripts',
-    })
-    res.end(page)
-  })
+  ;({ browser, op, iife, esm } = harness = await startHarness())
 })
 
 after(() => stopHarness(harness))
@@ -278,55 +266,6 @@ describe('persistence', { timeout: 60_000 }, () => {
     assert.equal((await ready(first)).state?.claims?.sub, 'alice')
     await second.reload()
     assert.equal((await ready(second)).state?.status, 'signedOut')
-    await context.close()
-  })
-})
-
-describe('when another tab deletes the database', { timeout: 60_000 }, () => {
-  test('the deletion is not blocked; this tab keeps its session in memory; a reload finds none', async () => {
-    const context = await newContext()
-    const page = await newApp(context, iife)
-    await ready(page)
-    assert.equal((await logIn(page)).ok, true)
-    const other = await newApp(context, iife)
-    await ready(other)
-    const outcome = await other.evaluate(
-      () =>
-        new Promise((resolve) => {
-          const request = indexedDB.deleteDatabase('oidc-browser')
-          request.onsuccess = () => resolve('deleted')
-          request.onblocked = () => resolve('blocked')
-          request.onerror = () => resolve('error')
-        }),
-    )
-    assert.equal(outcome, 'deleted')
-    assert.equal(await page.evaluate(() => window.client.getState().status), 'signedIn')
-    assert.equal(typeof (await page.evaluate(() => window.client.getAccessToken())), 'string')
-    await page.reload()
-    assert.equal((await ready(page)).state?.status, 'signedOut')
-    await context.close()
-  })
-})
-
-describe('when IndexedDB cannot be opened', { timeout: 60_000 }, () => {
-  test('init falls back to memory and says storage_error; login throws it before navigating', async () => {
-    const context = await newContext()
-    const page = await newApp(context, `${app.origin}/pages/sandboxed.html`)
-    const result = await ready(page)
-    assert.equal(result.state?.status, 'signedOut')
-    assert.equal(await page.evaluate(() => window.client.getState().error.code), 'storage_error')
-    assert.equal(
-      await page.evaluate(() => window.client.init().then((state: any) => state.status)),
-      'signedOut',
-    )
-    const login = await page.evaluate(() =>
-      window.client.login().then(
-        () => 'navigated',
-        (error: any) => error.code,
-      ),
-    )
-    assert.equal(login, 'storage_error')
-    assert.equal(page.url(), `${app.origin}/pages/sandboxed.html`)
     await context.close()
   })
 })
