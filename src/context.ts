@@ -2,7 +2,7 @@ import type { ResolvedConfig } from './config.js'
 import type { OidcError } from './errors.js'
 import type { Provider } from './provider.js'
 import type { SessionCore } from './session-core.js'
-import type { Vault } from './vault.js'
+import type { IdbVault } from './vault.js'
 
 /** What the flows (restore, sync, callback, renew, logout) are given by the client. */
 export interface FlowContext {
@@ -10,7 +10,7 @@ export interface FlowContext {
   core: SessionCore
   provider: Provider
   /** Login transactions: always IndexedDB, since they must outlive the navigation. */
-  transactions: Vault
+  transactions: IdbVault
   /** The Web Lock under which sessions are refreshed, one tab at a time. */
   lockName: string
   /** Fires an `error` event without changing the state. */

@@ -17,8 +17,7 @@ const refusals = ['invalid_grant', 'invalid_client', 'unauthorized_client']
 const refused = new WeakSet<object>()
 
 /** True for a token endpoint answer that refuses the grant for good. */
-export const isRefusal = (error: unknown): boolean =>
-  typeof error === 'object' && error !== null && refused.has(error)
+export const isRefusal = (error: unknown): boolean => refused.has(error as object)
 
 function tokenError(message: string, options?: { error?: string; errorDescription?: string }) {
   return new OidcError('token_error', message, options)

@@ -12,6 +12,10 @@ export interface Vault {
    * returns the record read. Of two tabs swapping the same key, the second sees the first's.
    */
   swap(key: string, next: (record: unknown) => unknown): Promise<unknown>
+}
+
+/** The IndexedDB vault, which also holds the login transactions and so can sweep them. */
+export interface IdbVault extends Vault {
   /** Deletes the records whose key starts with `prefix` and that `isStale` says are stale. */
   sweep(prefix: string, isStale: (record: unknown) => boolean): Promise<void>
 }
@@ -89,7 +93,7 @@ function transact<T>(
 }
 
 /** A vault over IndexedDB; every key is prefixed with `namespace`. Failures are `storage_error`. */
-export function createIdbVault(namespace: string): Vault {
+export function createIdbVault(namespace: string): IdbVault {
   const swap: Vault['swap'] = (key, next) =>
     transact('readwrite', async (store) => {
       const record = await promisifyRequest(store.get(namespace + key))
@@ -133,9 +137,5 @@ export function createMemoryVault(): Vault {
     swap,
     set: (key, value) => swap(key, () => value),
     del: (key) => swap(key, () => undefined),
-    sweep: async (prefix, isStale) => {
-      for (const [key, record] of records)
-        if (key.startsWith(prefix) && isStale(record)) records.delete(key)
-    },
   }
 }
