@@ -189,6 +189,7 @@ describe('a page back from the back-forward cache (defect 14)', { timeout: 60_00
 describe('close() (defect 14)', { timeout: 60_000 }, () => {
   test('a closed client hears no more tabs, runs no more timers, and refuses calls', async () => {
     const context = await rogueContext(harness)
+    await context.clock.install()
     const page = await openTab(harness, context)
     await loginAs(page)
     await page.evaluate(async () => {
@@ -196,9 +197,14 @@ describe('close() (defect 14)', { timeout: 60_000 }, () => {
       w.second = window.makeClient({})
       await w.second.init()
       w.secondEvents = []
-      w.second.addEventListener('change', () => w.secondEvents.push('change'))
+      for (const type of ['change', 'expiring', 'expired', 'refreshed', 'signedout'])
+        w.second.addEventListener(type, () => w.secondEvents.push(type))
       w.second.close()
     })
+    // Past the token's expiry: the open client's timers fire, the closed one's do not.
+    const { expiresAt } = await page.evaluate(() => window.client.getState())
+    await context.clock.runFor((expiresAt + 1) * 1000 - (await page.evaluate(() => Date.now())))
+    await page.waitForFunction(() => window.events.some((event) => event.type === 'expiring'))
     const other = await openTab(harness, context)
     await other.evaluate(() => window.client.logout({ localOnly: true }))
     await page.waitForFunction(() => window.client.getState().status === 'signedOut')
