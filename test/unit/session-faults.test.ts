@@ -7,12 +7,13 @@ import type { FlowContext } from '../../src/context.js'
 import { OidcError } from '../../src/errors.js'
 import { validateStoredIdToken, type IdTokenClaims } from '../../src/id-token.js'
 import { refreshSession } from '../../src/refresh.js'
+import { renewSession } from '../../src/renew.js'
 import { createSessionCore } from '../../src/session-core.js'
 import { createSession, type Session } from '../../src/session.js'
 import { followTab, restore } from '../../src/sync.js'
 import { createTombstone } from '../../src/tombstone.js'
 import { createMemoryVault, type Vault } from '../../src/vault.js'
-import { makeKey, resolverOf, sign, type TestKey } from './helpers.js'
+import { makeKey, rejectsWith, resolverOf, sign, type TestKey } from './helpers.js'
 
 const issuer = 'https://id.example.com'
 let key: TestKey
@@ -66,6 +67,8 @@ function origin() {
       },
       report: () => {},
       useMemory: () => {},
+      now: () => now,
+      lockName: 'refresh',
     } as unknown as FlowContext
     return { core, ctx }
   }
@@ -184,5 +187,19 @@ describe('faults and races around the session core', () => {
     assert.equal(refreshed.session.pendingIdToken, ahead)
     assert.equal(refreshed.session.refreshToken, 'r2', 'the rotated tokens are kept')
     assert.equal(refreshed.claims, claims)
+  })
+
+  test('a pending ID token that really fails when its turn comes ends the session', async () => {
+    const { tab } = origin()
+    const a = tab()
+    const forged = await sign(
+      { iss: issuer, aud: 'spa', sub: 'alice' },
+      await makeKey('ES256', key.kid),
+    )
+    const session = { ...sessionOf('a1'), pendingIdToken: forged }
+    await a.core.commit({ generation: 'any', record: 'any' }, { session, claims, store: 'put' })
+    await rejectsWith(renewSession(a.ctx), 'id_token_invalid', 'signature')
+    assert.equal(a.core.state().status, 'signedOut')
+    assert.equal(await a.core.read(), undefined, 'the session is deleted')
   })
 })
