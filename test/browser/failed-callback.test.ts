@@ -10,16 +10,12 @@ import {
   openTab,
   rogueContext,
   seen,
-  startRogueHarness,
-  stopRogueHarness,
+  useRogueHarness,
   storedSession,
-  type RogueHarness,
 } from './rogue-app.js'
 
-let harness: RogueHarness
+const harness = useRogueHarness()
 let context: BrowserContext
-before(async () => (harness = await startRogueHarness()))
-after(() => stopRogueHarness(harness))
 
 describe('a failed callback (defect 1)', { timeout: 60_000 }, () => {
   before(async () => (context = await rogueContext(harness)))

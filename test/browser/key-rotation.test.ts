@@ -1,25 +1,19 @@
 // A provider that rotates its signing keys never ends a session because a tab cannot verify a
 // token *now*; takeovers finish in order; a wall clock set back cannot freeze the key cache.
 import assert from 'node:assert/strict'
-import { after, before, beforeEach, describe, test } from 'node:test'
+import { beforeEach, describe, test } from 'node:test'
 import type { Page } from 'playwright-core'
 import {
   loginAs,
   openTab,
   rogueContext,
   seen,
-  startRogueHarness,
-  stopRogueHarness,
+  useRogueHarness,
   storedSession,
-  type RogueHarness,
 } from './rogue-app.js'
 
-let harness: RogueHarness
-before(async () => (harness = await startRogueHarness()))
-after(() => stopRogueHarness(harness))
+const harness = useRogueHarness()
 beforeEach(() => {
-  harness.rogue.faults = {}
-  harness.rogue.signWith(harness.rogue.key)
   // Tokens that come already expiring: every getAccessToken() refreshes, and no timer does.
   harness.rogue.accessTokenTtl = 0
 })

@@ -4,7 +4,7 @@
 // invariants are checked in every tab. RANDOM_TABS_STEPS sets the length (default 30) and
 // RANDOM_TABS_SEED replays a run; the seed is printed on failure.
 import assert from 'node:assert/strict'
-import { after, before, test } from 'node:test'
+import { test } from 'node:test'
 import type { Page } from 'playwright-core'
 import {
   blockStorage,
@@ -12,21 +12,17 @@ import {
   openTab,
   refreshSettled,
   rogueContext,
-  startRogueHarness,
-  stopRogueHarness,
+  useRogueHarness,
   storedSession,
   tokenOf,
   until,
-  type RogueHarness,
 } from './rogue-app.js'
 import { ready } from './app.js'
 
 const steps = Number(process.env.RANDOM_TABS_STEPS ?? 30)
 const seed = Number(process.env.RANDOM_TABS_SEED ?? Math.floor(Math.random() * 2 ** 31))
 
-let harness: RogueHarness
-before(async () => (harness = await startRogueHarness()))
-after(() => stopRogueHarness(harness))
+const harness = useRogueHarness()
 
 /** mulberry32: a small seeded generator, so that a seed replays the same run. */
 function random(state: number) {

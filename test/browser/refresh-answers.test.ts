@@ -2,7 +2,7 @@
 // anything else keeps it; no answer makes the client loop; dropped refresh tokens are revoked
 // when a logout won, never when another login did.
 import assert from 'node:assert/strict'
-import { after, before, beforeEach, describe, test } from 'node:test'
+import { beforeEach, describe, test } from 'node:test'
 import type { BrowserContext, Page } from 'playwright-core'
 import { editRecord, recordKey } from './app.js'
 import {
@@ -12,18 +12,13 @@ import {
   refresh,
   rogueContext,
   seen,
-  startRogueHarness,
-  stopRogueHarness,
+  useRogueHarness,
   storedSession,
   until,
-  type RogueHarness,
 } from './rogue-app.js'
 
-let harness: RogueHarness
-before(async () => (harness = await startRogueHarness()))
-after(() => stopRogueHarness(harness))
+const harness = useRogueHarness()
 beforeEach(() => {
-  harness.rogue.faults = {}
   // Tokens that come already expiring: every getAccessToken() refreshes, and no timer does.
   harness.rogue.accessTokenTtl = 0
 })

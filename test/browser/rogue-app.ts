@@ -1,6 +1,7 @@
 // Tabs of the test app against the misbehaving provider, with the page-side levers the session
 // tests pull: a slowed or failing IndexedDB, held provider answers, and the page clock.
 import assert from 'node:assert/strict'
+import { after, before, beforeEach } from 'node:test'
 import type { Browser, BrowserContext, Page } from 'playwright-core'
 import { launchBrowser, newLoopbackContext } from '../support/browser.js'
 import { startRogueProvider, type RogueProvider } from '../support/rogue-provider.js'
@@ -22,6 +23,22 @@ export async function startRogueHarness(
   const server = await startStaticServer({ '/pages/': 'test/browser/pages', '/dist/': 'dist' })
   const rogue = await startRogueProvider(options)
   return { browser, server, rogue, iife: `${server.origin}/pages/iife.html` }
+}
+
+/**
+ * The harness of one test file: started before its tests, stopped after them, and the provider
+ * set back before each test (no faults, one-hour tokens, its first key).
+ */
+export function useRogueHarness(...options: Parameters<typeof startRogueHarness>): RogueHarness {
+  const harness = {} as RogueHarness
+  before(async () => Object.assign(harness, await startRogueHarness(...options)))
+  after(() => stopRogueHarness(harness))
+  beforeEach(() => {
+    harness.rogue.faults = {}
+    harness.rogue.accessTokenTtl = 3600
+    harness.rogue.signWith(harness.rogue.key)
+  })
+  return harness
 }
 
 export async function stopRogueHarness(harness: Partial<RogueHarness>) {

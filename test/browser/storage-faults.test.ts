@@ -1,7 +1,7 @@
 // Storage that refuses or hangs: a logout cannot come back, and a write reported as failed never
 // lands later.
 import assert from 'node:assert/strict'
-import { after, before, describe, test } from 'node:test'
+import { describe, test } from 'node:test'
 import { ready } from './app.js'
 import {
   blockStorage,
@@ -10,16 +10,12 @@ import {
   openTab,
   rogueContext,
   seen,
-  startRogueHarness,
-  stopRogueHarness,
+  useRogueHarness,
   storedSession,
   until,
-  type RogueHarness,
 } from './rogue-app.js'
 
-let harness: RogueHarness
-before(async () => (harness = await startRogueHarness()))
-after(() => stopRogueHarness(harness))
+const harness = useRogueHarness()
 
 describe('a logout whose IndexedDB delete fails (defect 5)', { timeout: 60_000 }, () => {
   test('still ends the session for good and goes to the provider, with a state (defect 19)', async () => {

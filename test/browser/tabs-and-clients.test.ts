@@ -12,21 +12,11 @@ import {
   refresh,
   rogueContext,
   seen,
-  startRogueHarness,
-  stopRogueHarness,
+  useRogueHarness,
   storedSession,
-  type RogueHarness,
 } from './rogue-app.js'
 
-let harness: RogueHarness
-before(
-  async () =>
-    (harness = await startRogueHarness(
-      {},
-      { ignoreDefaultArgs: ['--disable-back-forward-cache'] },
-    )),
-)
-after(() => stopRogueHarness(harness))
+const harness = useRogueHarness({}, { ignoreDefaultArgs: ['--disable-back-forward-cache'] })
 
 describe("persist: 'memory' tabs (defect 9)", { timeout: 60_000 }, () => {
   test("another tab's refused refresh leaves them alone; a logout reaches them", async () => {
