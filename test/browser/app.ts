@@ -4,6 +4,7 @@ import assert from 'node:assert/strict'
 import { launchBrowser, newLoopbackContext, signInAtProvider } from '../support/browser.js'
 import { startProvider, type ProviderOptions, type TestProvider } from '../support/provider.js'
 import { startStaticServer, type StaticServer } from '../support/static-server.js'
+import { readStoredRecords } from '../support/stored-records.js'
 
 export interface HarnessResult {
   ok: boolean
@@ -64,27 +65,7 @@ export const refreshLock = (issuer: string, clientId = 'spa') =>
   `oidc-browser${JSON.stringify([issuer, clientId])}refresh`
 
 /** Every record of oidc-browser's IndexedDB store, by key, read in the page. */
-export function storedRecords(page: Page): Promise<Record<string, any>> {
-  return page.evaluate(
-    () =>
-      new Promise((resolve, reject) => {
-        const open = indexedDB.open('oidc-browser')
-        open.onupgradeneeded = () => open.result.createObjectStore('kv')
-        open.onerror = () => reject(open.error)
-        open.onsuccess = () => {
-          const store = open.result.transaction('kv').objectStore('kv')
-          const keys = store.getAllKeys()
-          const values = store.getAll()
-          values.onsuccess = () => {
-            open.result.close()
-            resolve(
-              Object.fromEntries(keys.result.map((key, i) => [String(key), values.result[i]])),
-            )
-          }
-        }
-      }),
-  )
-}
+export const storedRecords = (page: Page) => page.evaluate(readStoredRecords)
 
 /** Every key of oidc-browser's IndexedDB store. */
 export const storedKeys = async (page: Page) => Object.keys(await storedRecords(page))

@@ -7,6 +7,7 @@ import type { HarnessResult } from '../browser/app.js'
 import { startProvider, type ProviderOptions, type TestProvider } from '../support/provider.js'
 import { repoRoot, startStaticServer, type StaticServer } from '../support/static-server.js'
 import type { Tab } from '../support/engines/index.js'
+import { readStoredRecords } from '../support/stored-records.js'
 
 export const variants = ['app', 'memory', 'sandboxed', 'strict'] as const
 export type Variant = (typeof variants)[number]
@@ -152,25 +153,7 @@ export const waitForStatus = (tab: Tab, status: string) =>
 
 /** Every record of oidc-browser's IndexedDB store, by key, read in the page. */
 export const storedRecords = (tab: Tab): Promise<Record<string, any>> =>
-  tab.evaluate(
-    () =>
-      new Promise<Record<string, unknown>>((resolve, reject) => {
-        const open = indexedDB.open('oidc-browser')
-        open.onupgradeneeded = () => open.result.createObjectStore('kv')
-        open.onerror = () => reject(open.error)
-        open.onsuccess = () => {
-          const store = open.result.transaction('kv').objectStore('kv')
-          const keys = store.getAllKeys()
-          const values = store.getAll()
-          values.onsuccess = () => {
-            open.result.close()
-            resolve(
-              Object.fromEntries(keys.result.map((key, i) => [String(key), values.result[i]])),
-            )
-          }
-        }
-      }),
-  )
+  tab.evaluate(readStoredRecords)
 
 /** The key of the stored session, whatever the namespace looks like: the one ending in `session`. */
 export const sessionKey = (records: Record<string, unknown>) =>
