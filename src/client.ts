@@ -1,23 +1,34 @@
 import { AuthEventTarget, listenForWake } from './auth-events.js'
 import { createAuthState, type AuthListener, type AuthState } from './auth-state.js'
 import { isCallbackUrl, stripCallbackParameters } from './callback.js'
-import { completeLogin, createLoginUrl, failLogin, type CallbackResult } from './redirect-login.js'
+import {
+  commitLogin,
+  createLogin,
+  failLogin,
+  redeemCallback,
+  type CallbackResult,
+  type Redeemed,
+} from './redirect-login.js'
 import { validateConfig, type OidcClientOptions } from './config.js'
 import type { FlowContext } from './context.js'
 import { OidcError } from './errors.js'
 import { createExpiryTimers } from './expiry.js'
 import type { LoginOptions } from './login.js'
 import { logoutSession, type LogoutOptions } from './logout.js'
+import { handBack, isHandoffUrl } from './handoff.js'
+import { openPopup, popupAnswer } from './popup.js'
 import { createProvider } from './provider.js'
 import { renewSession } from './renew.js'
 import { createSessionCore } from './session-core.js'
 import { expiringAt, type Session } from './session.js'
 import { followTab, restore, syncFromStorage } from './sync.js'
 import { createTabChannel } from './tabs.js'
+import { silentSession } from './silent.js'
 import { createTombstone } from './tombstone.js'
+import { fetchUserInfo, type UserInfo } from './userinfo.js'
 import { createIdbVault, createMemoryVault, type Vault } from './vault.js'
 
-export type { CallbackResult, LogoutOptions }
+export type { CallbackResult, LogoutOptions, UserInfo }
 
 const epochSeconds = () => Math.floor(Date.now() / 1000)
 
@@ -61,7 +72,8 @@ export class OidcClient extends AuthEventTarget {
     const namespace = JSON.stringify([config.issuer, config.clientId])
     const transactions = createIdbVault(namespace)
     let vault: Vault = config.persist === 'memory' ? createMemoryVault() : transactions
-    const channel = createTabChannel(`oidc-browser${namespace}`, (message) => {
+    const name = `oidc-browser${namespace}`
+    const channel = createTabChannel(name, (message) => {
       // A tab still restoring takes the message once restored; a closed client hears nothing.
       if (!this.#closed && this.#restoring)
         void this.#restoring.then(() => followTab(this.#ctx, message)).catch(() => {})
@@ -76,7 +88,8 @@ export class OidcClient extends AuthEventTarget {
       }),
       transactions,
       provider: createProvider({ config, vault: () => vault, now: epochSeconds }),
-      lockName: `oidc-browser${namespace}refresh`,
+      name,
+      lockName: `${name}refresh`,
       report: (error) => this.dispatchEvent(new CustomEvent('error', { detail: error })),
       now: epochSeconds,
       useMemory: () => void (vault = createMemoryVault()),
@@ -95,15 +108,46 @@ export class OidcClient extends AuthEventTarget {
   /**
    * Restores a persisted session once (its ID token verified again first; no request when
    * discovery and the JWKS are cached), and resolves with the state current when it resolves.
+   * With `silent`, nothing stored means one `signInSilently()` first.
    */
-  async init(): Promise<AuthState> {
-    await (this.#restoring ??= restore(this.#open()))
+  async init(options?: { silent?: boolean }): Promise<AuthState> {
+    const ctx = this.#open()
+    const silent = () => silentSession(ctx).then((redeemed) => commitLogin(ctx, redeemed))
+    await (this.#restoring ??= restore(ctx, options?.silent ? silent : undefined))
     return this.getState()
   }
 
   /** The authorization request URL for a login; stores the login transaction. */
-  createLoginUrl(options?: LoginOptions): Promise<string> {
-    return createLoginUrl(this.#open(), options)
+  async createLoginUrl(options?: LoginOptions): Promise<string> {
+    return (await createLogin(this.#open(), options)).url
+  }
+
+  /**
+   * Logs in in a popup, this page staying as it is. Call it in the user's gesture (a click): the
+   * popup opens before anything is awaited. Rejects `popup_blocked`, `popup_closed` (when the
+   * browser lets it be seen) or `popup_timeout`, storing nothing, or as a redirect login would.
+   */
+  async loginWithPopup(options?: LoginOptions): Promise<CallbackResult> {
+    const ctx = this.#open()
+    const url = await popupAnswer(ctx, openPopup(), options)
+    return this.#login(() => redeemCallback(ctx, url))
+  }
+
+  /**
+   * Logs in with `prompt=none` in a hidden iframe: resolves signed in when the provider still
+   * has a session, else rejects `login_required` (also for blocked third-party cookies, a
+   * provider that refuses to be framed, and the timeout).
+   */
+  signInSilently(options?: LoginOptions): Promise<CallbackResult> {
+    const ctx = this.#open()
+    return this.#login(() => silentSession(ctx, options))
+  }
+
+  /** The userinfo endpoint's claims for this session's user, frozen; never merged into `claims`. */
+  async getUserInfo(): Promise<UserInfo> {
+    const token = await this.getAccessToken()
+    const { claims } = this.getState() as Extract<AuthState, { status: 'signedIn' }>
+    return fetchUserInfo(this.#ctx, { authorization: `Bearer ${token}` }, claims.sub)
   }
 
   /** Starts a login: navigates to the provider's authorization endpoint. */
@@ -119,22 +163,36 @@ export class OidcClient extends AuthEventTarget {
   }
 
   /**
+   * True on the redirect URI inside a login popup or a silent sign-in's iframe, where
+   * `handleRedirectCallback()` only hands the answer back: the app has nothing to show there.
+   */
+  isSilentOrPopupCallback(url: string = location.href): boolean {
+    return this.isCallback(url) && isHandoffUrl(url)
+  }
+
+  /**
    * Completes a login from the redirect URI. On failure the `OidcError` is thrown and fired as
    * an `error` event, a session held before stays exactly as it was, and without one the state
    * is `signedOut` with the error.
    */
   handleRedirectCallback(url: string = location.href): Promise<CallbackResult> {
     // A second call while one runs (React StrictMode runs effects twice) shares its outcome.
-    this.#callback ??= this.#completeLogin(url).finally(() => (this.#callback = undefined))
+    this.#callback ??= this.#redirected(url).finally(() => (this.#callback = undefined))
     return this.#callback
   }
 
-  async #completeLogin(url: string): Promise<CallbackResult> {
+  #redirected(url: string): Promise<CallbackResult> {
     const ctx = this.#open()
     if (typeof location !== 'undefined' && url === location.href)
       history.replaceState(history.state, '', stripCallbackParameters(url))
+    // In a login popup or a silent sign-in's iframe, the answer goes back and this never settles.
+    return this.#login(async () => (await handBack(ctx, url)) || redeemCallback(ctx, url))
+  }
+
+  async #login(redeem: () => Promise<Redeemed>): Promise<CallbackResult> {
+    const ctx = this.#ctx
     try {
-      const result = await completeLogin(ctx, url)
+      const result = await commitLogin(ctx, await redeem())
       // The login supersedes any restore: this tab now follows the others.
       this.#restoring ??= Promise.resolve()
       return result
@@ -190,10 +248,11 @@ export class OidcClient extends AuthEventTarget {
     return syncFromStorage(this.#ctx).catch(() => {})
   }
 
-  // The automatic refresh: only with a refresh token, in a visible tab, once the token is expiring.
+  // The automatic renewal (a refresh, or a silent sign-in without a refresh token): in a
+  // visible tab, once the token is expiring.
   #renewIfDue() {
     const { session } = this.#ctx.core.held()
-    if (this.#closed || !session?.refreshToken || epochSeconds() < expiringAt(session)) return
+    if (this.#closed || !session || epochSeconds() < expiringAt(session)) return
     // A token that came already expired would make this a loop against the provider.
     if (session.expiresAt <= session.issuedAt) return
     if (typeof document !== 'undefined' && document.visibilityState === 'hidden') return

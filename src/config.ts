@@ -22,6 +22,10 @@ export interface OidcClientOptions {
   persist?: 'indexeddb' | 'memory'
   /** A `fetch` to use instead of the global one. */
   fetch?: typeof fetch
+  /** How long `loginWithPopup()` waits for the popup's answer. Default 300. */
+  popupTimeoutSeconds?: number
+  /** How long `signInSilently()` waits for the hidden iframe's answer. Default 10. */
+  silentTimeoutSeconds?: number
 }
 
 export interface ResolvedConfig {
@@ -35,6 +39,8 @@ export interface ResolvedConfig {
   metadata?: ProviderMetadata
   persist: 'indexeddb' | 'memory'
   fetch: typeof fetch
+  popupTimeout: number
+  silentTimeout: number
 }
 
 function invalid(message: string): OidcError {
@@ -69,6 +75,8 @@ export function validateConfig(input: OidcClientOptions): ResolvedConfig {
     clockTolerance: 60,
     persist: 'indexeddb',
     fetch: resolveFetch(options.fetch),
+    popupTimeout: resolveTimeout(options, 'popupTimeoutSeconds', 300),
+    silentTimeout: resolveTimeout(options, 'silentTimeoutSeconds', 10),
   }
   if (options.postLogoutRedirectUri !== undefined) {
     config.postLogoutRedirectUri = requireSecureUrl(options, 'postLogoutRedirectUri')
@@ -96,6 +104,13 @@ export function validateConfig(input: OidcClientOptions): ResolvedConfig {
     config.persist = options.persist
   }
   return config
+}
+
+function resolveTimeout(options: Record<string, unknown>, name: string, fallback: number) {
+  const value = options[name] ?? fallback
+  if (!isNonNegativeInteger(value) || value === 0)
+    throw invalid(`"${name}" must be a whole number of seconds above 0`)
+  return value
 }
 
 function resolveScope(scope: unknown): string {

@@ -11,6 +11,8 @@ export interface FlowContext {
   provider: Provider
   /** Login transactions: always IndexedDB, since they must outlive the navigation. */
   transactions: IdbVault
+  /** `oidc-browser` and the client's namespace: names its channels. */
+  name: string
   /** The Web Lock under which sessions are refreshed, one tab at a time. */
   lockName: string
   /** Fires an `error` event without changing the state. */

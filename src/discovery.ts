@@ -9,12 +9,17 @@ export interface ProviderMetadata {
   jwks_uri: string
   end_session_endpoint?: string
   revocation_endpoint?: string
+  userinfo_endpoint?: string
   id_token_signing_alg_values_supported?: string[]
   authorization_response_iss_parameter_supported?: boolean
 }
 
 const requiredEndpoints = ['authorization_endpoint', 'token_endpoint', 'jwks_uri'] as const
-const optionalEndpoints = ['end_session_endpoint', 'revocation_endpoint'] as const
+const optionalEndpoints = [
+  'end_session_endpoint',
+  'revocation_endpoint',
+  'userinfo_endpoint',
+] as const
 
 /**
  * Checks a discovery document (SPEC rule 6) and returns a copy holding only the fields we

@@ -10,6 +10,10 @@ export type OidcErrorCode =
   | 'jwks_error'
   | 'login_required'
   | 'storage_error'
+  | 'popup_blocked'
+  | 'popup_closed'
+  | 'popup_timeout'
+  | 'userinfo_error'
 
 /** Which ID-token check failed, on `id_token_invalid`. */
 export type IdTokenCheck =

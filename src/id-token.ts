@@ -223,7 +223,7 @@ export async function calculateAtHash(accessToken: string, alg: string): Promise
   return base64url.encode(digest.slice(0, digest.length / 2))
 }
 
-function deepFreeze<T>(value: T): T {
+export function deepFreeze<T>(value: T): T {
   if (typeof value === 'object' && value !== null && !Object.isFrozen(value)) {
     Object.freeze(value)
     for (const child of Object.values(value)) deepFreeze(child)

@@ -56,14 +56,18 @@ function invalid(message: string) {
   return new OidcError('invalid_config', message)
 }
 
-/** Builds the authorization request URL (Core 3.1.2.1, RFC 7636) and the transaction to store. */
+/**
+ * Builds the authorization request URL (Core 3.1.2.1, RFC 7636) and the transaction to store.
+ * `stateMark` ends the `state` of a popup or silent login (see `flowOf`).
+ */
 export async function createAuthorizationRequest(
   config: ResolvedConfig,
   authorizationEndpoint: string,
   options: LoginOptions = {},
   now: number,
+  stateMark = '',
 ): Promise<{ url: string; state: string; transaction: LoginTransaction }> {
-  const state = generateRandom()
+  const state = generateRandom() + stateMark
   const transaction: LoginTransaction = {
     nonce: generateRandom(),
     codeVerifier: generateRandom(),

@@ -4,7 +4,7 @@ import type { FlowContext } from './context.js'
 import { OidcError, isOidcError, safeCause } from './errors.js'
 import { validateIdToken, type IdTokenClaims } from './id-token.js'
 import { createAuthorizationRequest, toLoginTransaction, type LoginOptions } from './login.js'
-import { createSession } from './session.js'
+import { createSession, type Session } from './session.js'
 import { signatureExpectations } from './sync.js'
 import { fetchToken } from './token-endpoint.js'
 
@@ -23,20 +23,25 @@ export function sweepTransactions(ctx: FlowContext): Promise<void> {
     .catch(() => {})
 }
 
-/** The authorization request URL of a new login; its transaction is stored first. */
-export async function createLoginUrl(ctx: FlowContext, options?: LoginOptions): Promise<string> {
+/** The authorization request of a new login (`url` and `state`); its transaction is stored first. */
+export async function createLogin(
+  ctx: FlowContext,
+  options?: LoginOptions,
+  stateMark?: string,
+): Promise<{ url: string; state: string }> {
   const { authorization_endpoint } = await ctx.provider.metadata()
   const request = await createAuthorizationRequest(
     ctx.config,
     authorization_endpoint,
     options,
     ctx.now(),
+    stateMark,
   )
   await Promise.all([
     ctx.transactions.set(transactionKey(request.state), request.transaction),
     sweepTransactions(ctx),
   ])
-  return request.url
+  return request
 }
 
 /**
@@ -60,11 +65,30 @@ export async function failLogin(
   return error
 }
 
+/** What an authorization response brings, all checked; nothing of it is committed yet. */
+export interface Redeemed {
+  session: Session
+  claims: Readonly<IdTokenClaims>
+  returnTo?: string | undefined
+}
+
+/** Commits a login's session over whatever was held: a login wins over what happened meanwhile. */
+export async function commitLogin(
+  ctx: FlowContext,
+  { session, claims, returnTo }: Redeemed,
+): Promise<CallbackResult> {
+  await ctx.core.commit(
+    { generation: 'any', record: 'any' },
+    { session, claims, store: 'put', tell: { type: 'changed' } },
+  )
+  return returnTo === undefined ? { claims } : { claims, returnTo }
+}
+
 /**
- * Completes a login from the redirect URI, checking the SPEC's callback rules in order, and
- * commits the new session over whatever was held: a login wins over what happened meanwhile.
+ * The session an authorization response brings, its transaction taken and every callback rule
+ * of the SPEC checked in order. Commits nothing.
  */
-export async function completeLogin(ctx: FlowContext, url: string): Promise<CallbackResult> {
+export async function redeemCallback(ctx: FlowContext, url: string): Promise<Redeemed> {
   const { issuer, clientId, redirectUri, clockTolerance } = ctx.config
   const { state, params } = readCallbackUrl(url, redirectUri)
   // Taken (read and deleted) at once, whatever follows: a callback URL works once.
@@ -129,11 +153,5 @@ export async function completeLogin(ctx: FlowContext, url: string): Promise<Call
     ...(tokens.refresh_token === undefined ? {} : { refreshToken: tokens.refresh_token }),
     ...(tokens.scope === undefined ? {} : { scope: tokens.scope }),
   })
-  await ctx.core.commit(
-    { generation: 'any', record: 'any' },
-    { session, claims, store: 'put', tell: { type: 'changed' } },
-  )
-  return transaction.returnTo === undefined
-    ? { claims }
-    : { claims, returnTo: transaction.returnTo }
+  return { session, claims, returnTo: transaction.returnTo }
 }

@@ -3,6 +3,7 @@ import { OidcError, isOidcError, safeCause } from './errors.js'
 import type { IdTokenClaims } from './id-token.js'
 import { cannotVerifyNow, refreshSession, type Refreshed } from './refresh.js'
 import { revokeSession } from './revoke.js'
+import { silentSession } from './silent.js'
 import type { Basis } from './session-core.js'
 import { createSession, expiringAt, type Session } from './session.js'
 import { signatureExpectations, syncFromStorage, verifyIdToken } from './sync.js'
@@ -37,21 +38,25 @@ export function renewSession(ctx: FlowContext): Promise<Session> {
       }
     }
     if (ctx.now() < expiringAt(session)) return session
-    if (!session.refreshToken) throw loginRequired('no refresh token is held')
+    // Without a refresh token, renewal is a silent sign-in, which needs a page.
+    if (!session.refreshToken && typeof document === 'undefined')
+      throw loginRequired('no refresh token is held')
     let next: Refreshed
     try {
-      next = await refreshSession({
-        ...(await signatureExpectations(ctx)),
-        fetch: ctx.config.fetch,
-        tokenEndpoint: (await ctx.provider.metadata()).token_endpoint,
-        issuer: ctx.config.issuer,
-        clientId: ctx.config.clientId,
-        scope: ctx.config.scope,
-        now: ctx.now,
-        tolerance: ctx.config.clockTolerance,
-        session: { ...session, refreshToken: session.refreshToken },
-        claims,
-      })
+      next = session.refreshToken
+        ? await refreshSession({
+            ...(await signatureExpectations(ctx)),
+            fetch: ctx.config.fetch,
+            tokenEndpoint: (await ctx.provider.metadata()).token_endpoint,
+            issuer: ctx.config.issuer,
+            clientId: ctx.config.clientId,
+            scope: ctx.config.scope,
+            now: ctx.now,
+            tolerance: ctx.config.clockTolerance,
+            session: { ...session, refreshToken: session.refreshToken },
+            claims,
+          })
+        : await renewSilently(ctx, claims)
     } catch (error) {
       throw await refreshFailed(ctx, basis, error)
     }
@@ -83,6 +88,16 @@ export function renewSession(ctx: FlowContext): Promise<Session> {
     if (next.pending) ctx.report(next.pending)
     return next.session
   })
+}
+
+/** Without a refresh token: a silent sign-in, which must bring back the same user. */
+async function renewSilently(
+  ctx: FlowContext,
+  claims: Readonly<IdTokenClaims>,
+): Promise<Refreshed> {
+  const next = await silentSession(ctx)
+  if (next.claims.sub !== claims.sub) throw loginRequired('the provider has another user signed in')
+  return next
 }
 
 async function takeStored(ctx: FlowContext): Promise<Session> {
@@ -127,15 +142,19 @@ async function verifyPending(
   return outcome === 'done' ? { session, claims: verified } : 'moved'
 }
 
-// A refresh the provider refuses, or an ID token that really fails, ends the session in every
-// tab; anything else (network, 5xx, 429) leaves it as it is.
+// A refresh the provider refuses, a silent renewal it answers `login_required` (the user is
+// signed out there), or an ID token that really fails, ends the session in every tab; anything
+// else (network, 5xx, 429) leaves it as it is.
 async function refreshFailed(ctx: FlowContext, basis: Basis, error: unknown): Promise<OidcError> {
   if (isRefusal(error)) {
     const ended = loginRequired('the provider no longer accepts the refresh token', error)
     await end(ctx, basis, ended)
     return ended
   }
-  if (isOidcError(error) && error.code === 'id_token_invalid') {
+  if (
+    isOidcError(error) &&
+    (error.code === 'id_token_invalid' || error.code === 'login_required')
+  ) {
     await end(ctx, basis, error)
     return error
   }

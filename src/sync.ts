@@ -119,12 +119,17 @@ const endLocally = (error?: OidcError) =>
 
 /**
  * The first restore: the stored session, verified, or `signedOut`. When IndexedDB cannot be
- * used, the client carries on in memory and the state says so (`storage_error`).
+ * used, the client carries on in memory and the state says so (`storage_error`). With
+ * `silent`, nothing stored means one silent sign-in first (the state is `initializing` until
+ * it ends); its failure is the error of the `signedOut` state.
  */
-export async function restore(ctx: FlowContext): Promise<void> {
+export async function restore(ctx: FlowContext, silent?: () => Promise<unknown>): Promise<void> {
   try {
+    let failed: OidcError | undefined
+    if (silent && !(await ctx.core.read()))
+      await silent().catch((error) => (failed = isOidcError(error) ? error : undefined))
     for (let round = 0; round < syncAttempts && ctx.core.state().status === 'initializing'; round++)
-      await syncFromStorage(ctx)
+      await syncFromStorage(ctx, failed)
   } catch (caught) {
     ctx.useMemory()
     const error = isOidcError(caught)

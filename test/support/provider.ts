@@ -36,6 +36,10 @@ export interface TestProvider {
    * Set by a test to rewrite the token endpoint's successful answers, as a misbehaving provider
    * would send them; `grantType` is the request's.
    */
+  /** Headers a test adds to every answer (a `Cross-Origin-Opener-Policy`, an `X-Frame-Options`). */
+  answerHeaders: Record<string, string>
+  /** Whether the token endpoint issues refresh tokens (default true). */
+  issueRefreshTokens: boolean
   rewriteTokenResponse?: (
     body: Record<string, unknown>,
     grantType: string,
@@ -97,7 +101,8 @@ export async function startProvider(options: ProviderOptions): Promise<TestProvi
     // Refresh tokens for the public client without offline_access (the default wants that scope
     // and prompt=consent); oidc-provider rotates them for public clients and revokes the whole
     // grant when a spent one comes back.
-    issueRefreshToken: async (_ctx, client) => client.grantTypeAllowed('refresh_token'),
+    issueRefreshToken: async (_ctx, client) =>
+      testProvider.issueRefreshTokens && client.grantTypeAllowed('refresh_token'),
     findAccount: (_ctx, sub) => ({
       accountId: sub,
       claims: () => ({
@@ -115,12 +120,15 @@ export async function startProvider(options: ProviderOptions): Promise<TestProvi
     responses,
     scriptRequests,
     signingKey: key,
+    answerHeaders: {},
+    issueRefreshTokens: true,
     close: () => new Promise((resolve) => server.close(() => resolve())),
   }
   provider.use(async (ctx, next) => {
     requests.push(`${ctx.method} ${ctx.path}`)
     if (ctx.get('sec-fetch-dest') !== 'document') scriptRequests.push(`${ctx.method} ${ctx.path}`)
     await next()
+    ctx.set(testProvider.answerHeaders)
     const rewrite = testProvider.rewriteTokenResponse
     if (rewrite && ctx.path === '/token' && ctx.status === 200) {
       ctx.body = await rewrite(

@@ -35,6 +35,8 @@ export interface Faults {
   tokenResponse?: (answer: TokenAnswer, grantType: string) => TokenAnswer
   /** The token endpoint takes the request and never answers. */
   silentToken?: boolean
+  /** The userinfo endpoint's answer in place of `{ sub }` of the token's user. */
+  userinfo?: (answer: TokenAnswer) => TokenAnswer
   /** Awaited before answering a request for this path: a test holds an answer this way. */
   hold?: (path: string) => Promise<void> | void
 }

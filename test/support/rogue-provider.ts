@@ -40,6 +40,8 @@ export async function startRogueProvider({ path = '' } = {}): Promise<RogueProvi
   const grants = new Map<string, Grant>()
   // Refresh tokens rotate: each works once, and a spent one is refused (invalid_grant).
   const refreshTokens = new Map<string, { sub: string; clientId: string | null }>()
+  // The user of each access token, for the userinfo endpoint.
+  const users = new Map<string, string>()
   const published = [key]
   let signer = key
   const requests: string[] = []
@@ -131,6 +133,7 @@ export async function startRogueProvider({ path = '' } = {}): Promise<RogueProvi
           jwks_uri: `${issuer}/jwks`,
           revocation_endpoint: `${issuer}/revoke`,
           end_session_endpoint: `${issuer}/logout`,
+          userinfo_endpoint: `${issuer}/userinfo`,
           response_types_supported: ['code'],
           id_token_signing_alg_values_supported: ['RS256'],
           code_challenge_methods_supported: ['S256'],
@@ -148,6 +151,11 @@ export async function startRogueProvider({ path = '' } = {}): Promise<RogueProvi
         rogue.logouts.push(url.searchParams.get('state'))
         res.writeHead(302, { location: url.searchParams.get('post_logout_redirect_uri') ?? '/' })
         return res.end()
+      }
+      case '/userinfo': {
+        const sub = users.get(req.headers.authorization?.replace(/^Bearer /, '') ?? '')
+        const answer = { status: sub ? 200 : 401, contentType: 'application/json', body: { sub } }
+        return send(res, rogue.faults.userinfo?.(answer) ?? answer)
       }
       case '/authorize':
         res.writeHead(302, { location: rogue.callbackUrl(url.href) })
@@ -206,6 +214,7 @@ export async function startRogueProvider({ path = '' } = {}): Promise<RogueProvi
     grantType: string
   }) {
     const accessToken = base64url.encode(randomBytes(24))
+    users.set(accessToken, grant.sub)
     const digest = createHash('sha256').update(accessToken).digest()
     const now = Math.floor(Date.now() / 1000)
     const good: IdTokenParts = {

@@ -1,0 +1,94 @@
+import { readCallbackUrl } from './callback.js'
+import type { FlowContext } from './context.js'
+import { OidcError } from './errors.js'
+import { toLoginTransaction } from './login.js'
+import { transactionKey } from './redirect-login.js'
+
+/**
+ * A popup or silent login ends on the redirect URI in a window of its own: the popup, or the
+ * hidden iframe. That page hands the response back to the tab that started the login over a
+ * BroadcastChannel named by the login's `state` (same-origin, and needing no `window.opener`,
+ * which a provider's `Cross-Origin-Opener-Policy` takes away); that tab completes the login.
+ * The `state` of such a login ends with its flow's mark, so the page can tell at once.
+ */
+export const flowMarks = { popup: '.p', silent: '.s' }
+
+const markedState = (url: string) => /[?&]state=[^&#]*\.[ps](&|#|$)/.test(url)
+
+/** True on the redirect URI of a popup or silent login (the stored transaction still decides). */
+export const isHandoffUrl = (url: string) => markedState(url)
+
+/** What the page in the popup or the iframe sends: the response, and whether it lost its opener. */
+interface Answer {
+  url: string
+  severed: boolean
+}
+
+const channelName = (ctx: FlowContext, state: string) => ctx.name + state
+
+/**
+ * On the redirect URI: when the response belongs to a pending popup or silent login, hands it
+ * to the tab that started it and returns a promise that never settles (the popup closes once
+ * that tab has it; the iframe is removed). Anything else returns `false`: a redirect login.
+ */
+export async function handBack(ctx: FlowContext, url: string): Promise<false> {
+  if (!markedState(url)) return false
+  let state: string
+  try {
+    state = readCallbackUrl(url, ctx.config.redirectUri).state
+  } catch {
+    return false
+  }
+  // Only a login this browser started and has not completed is handed back.
+  const stored = await ctx.transactions.get(transactionKey(state))
+  if (!toLoginTransaction(stored, ctx.now())) return false
+  const channel = new BroadcastChannel(channelName(ctx, state))
+  const answer: Answer = { url, severed: state.endsWith(flowMarks.popup) && !window.opener }
+  // The popup closes once the other tab has the answer, so it never sees it close first.
+  channel.onmessage = () => (channel.close(), window.close())
+  channel.postMessage(answer)
+  return new Promise<never>(() => {})
+}
+
+/**
+ * Waits in the starting tab for the answer to the login of `state`, for `seconds` at most;
+ * `isClosed` says when its window went away. Only this state's answer, from this origin, is
+ * taken; the channel is closed once it settles, so a late answer finds no one.
+ */
+export function awaitAnswer(
+  ctx: FlowContext,
+  state: string,
+  seconds: number,
+  timeout: () => OidcError,
+  isClosed?: () => OidcError | undefined,
+): Promise<Answer> {
+  return new Promise((resolve, reject) => {
+    const channel = new BroadcastChannel(channelName(ctx, state))
+    const settle = (done: () => void) => {
+      clearTimeout(timer)
+      clearInterval(poll)
+      channel.close()
+      done()
+    }
+    const timer = setTimeout(() => settle(() => reject(timeout())), seconds * 1000)
+    const poll = setInterval(() => {
+      const closed = isClosed?.()
+      if (closed) settle(() => reject(closed))
+    }, 300)
+    channel.onmessage = ({ data, origin }: MessageEvent) => {
+      const { url, severed } = (data ?? {}) as Partial<Answer>
+      if (origin !== location.origin || typeof url !== 'string') return
+      try {
+        if (readCallbackUrl(url, ctx.config.redirectUri).state !== state) return
+      } catch {
+        return
+      }
+      channel.postMessage('taken')
+      settle(() => resolve({ url, severed: severed === true }))
+    }
+  })
+}
+
+/** Deletes the transaction of a login that ended without an answer. */
+export const dropLogin = (ctx: FlowContext, state: string) =>
+  ctx.transactions.del(transactionKey(state)).catch(() => {})

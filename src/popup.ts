@@ -1,0 +1,71 @@
+import type { FlowContext } from './context.js'
+import { OidcError } from './errors.js'
+import { awaitAnswer, dropLogin, flowMarks } from './handoff.js'
+import type { LoginOptions } from './login.js'
+import { createLogin } from './redirect-login.js'
+
+/**
+ * Opens the login popup. Synchronous, so that it runs inside the user's gesture: browsers
+ * block a popup opened after an `await`.
+ */
+export function openPopup(): Window {
+  const popup = window.open('about:blank', '_blank', 'popup,width=500,height=640')
+  if (!popup) throw new OidcError('popup_blocked', 'the browser blocked the login popup')
+  return popup
+}
+
+// A provider page that sends Cross-Origin-Opener-Policy cuts the popup off from this tab,
+// which then sees it as closed while it lives on. Whether this provider does is learnt from
+// each answer; until a popup has come back with its opener, a closed popup is not believed.
+const severingKey = (ctx: FlowContext) => `${ctx.name}coop`
+
+function remember(ctx: FlowContext, severed: boolean) {
+  try {
+    localStorage.setItem(severingKey(ctx), severed ? '1' : '0')
+  } catch {}
+}
+
+function keepsOpener(ctx: FlowContext): boolean {
+  try {
+    return localStorage.getItem(severingKey(ctx)) === '0'
+  } catch {
+    return false
+  }
+}
+
+/**
+ * Runs a login in `popup` and resolves with the authorization response's URL, handed back by
+ * the redirect URI page in the popup. Rejects `popup_closed` or `popup_timeout`; the login's
+ * transaction is then deleted, and the popup closed.
+ */
+export async function popupAnswer(
+  ctx: FlowContext,
+  popup: Window,
+  options?: LoginOptions,
+): Promise<string> {
+  let state: string | undefined
+  try {
+    const login = await createLogin(ctx, options, flowMarks.popup)
+    state = login.state
+    const believeClosed = keepsOpener(ctx)
+    const answer = awaitAnswer(
+      ctx,
+      state,
+      ctx.config.popupTimeout,
+      () => new OidcError('popup_timeout', 'the login popup did not answer in time'),
+      () =>
+        believeClosed && popup.closed
+          ? new OidcError('popup_closed', 'the login popup was closed')
+          : undefined,
+    )
+    popup.location.href = login.url
+    const { url, severed } = await answer
+    remember(ctx, severed)
+    return url
+  } catch (error) {
+    if (state) await dropLogin(ctx, state)
+    throw error
+  } finally {
+    popup.close()
+  }
+}

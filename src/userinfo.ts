@@ -1,0 +1,35 @@
+import type { FlowContext } from './context.js'
+import { OidcError } from './errors.js'
+import { fetchJson } from './http.js'
+import { deepFreeze } from './id-token.js'
+
+/** The userinfo endpoint's answer: its claims, as the provider sent them. */
+export type UserInfo = Readonly<Record<string, unknown> & { sub: string }>
+
+const userinfoError = (message: string) => new OidcError('userinfo_error', message)
+
+/**
+ * Asks the userinfo endpoint (Core 5.3) with the access token. The answer must be a JSON object
+ * whose `sub` is the session's (Core 5.3.4); it is returned frozen, apart from the validated
+ * claims. Anything else is `userinfo_error`.
+ */
+export async function fetchUserInfo(
+  ctx: FlowContext,
+  headers: Record<string, string>,
+  sub: string,
+): Promise<UserInfo> {
+  const { userinfo_endpoint } = await ctx.provider.metadata()
+  if (!userinfo_endpoint) throw userinfoError('the provider has no userinfo endpoint')
+  const { ok, status, body } = await fetchJson(
+    ctx.config.fetch,
+    userinfo_endpoint,
+    'userinfo_error',
+    { headers },
+  )
+  if (!ok) throw userinfoError(`userinfo endpoint answered HTTP ${status}`)
+  if (typeof body !== 'object' || body === null || Array.isArray(body))
+    throw userinfoError('userinfo answer is not a JSON object')
+  if ((body as { sub?: unknown }).sub !== sub)
+    throw userinfoError('userinfo "sub" is not the session\'s')
+  return deepFreeze(body as UserInfo)
+}
