@@ -41,6 +41,10 @@ function describe(error: OidcError): string {
     case 'jwks_error':
     case 'login_required':
     case 'storage_error':
+    case 'popup_blocked':
+    case 'popup_closed':
+    case 'popup_timeout':
+    case 'userinfo_error':
       return error.code
     default: {
       const unreachable: never = error.code
