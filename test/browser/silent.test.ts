@@ -67,6 +67,11 @@ describe('signInSilently against oidc-provider', { timeout: 90_000 }, () => {
     assert.equal(silentRequests(harness.op.requests.slice(before)), 1)
     assert.equal(await frames(page), 0, 'the iframe is removed')
     assert.notEqual(await stored(), first, 'the new session is stored')
+    // The real userinfo endpoint answers for the same user.
+    assert.equal(
+      await page.evaluate(() => window.client.getUserInfo().then((info: any) => info.sub)),
+      'alice',
+    )
 
     // A logout at the provider, through its end-session page.
     await Promise.all([
