@@ -15,7 +15,7 @@ const $ = (id) => document.getElementById(id)
 
 function render(state) {
   $('status').textContent = state.status
-  $('login').hidden = state.status !== 'signedOut'
+  $('login').hidden = $('login-popup').hidden = state.status !== 'signedOut'
   $('logout').hidden = state.status !== 'signedIn'
   const error = state.status === 'signedOut' ? state.error : undefined
   $('error').hidden = !error
@@ -65,6 +65,18 @@ async function callApi() {
   }
 }
 
+async function showUserInfo() {
+  $('api-result').textContent = '…'
+  try {
+    const info = await client.getUserInfo()
+    $('api-result').textContent = `Userinfo: ${JSON.stringify(info)}`
+  } catch (error) {
+    $('api-result').textContent = isOidcError(error)
+      ? `${error.code}: ${error.message}`
+      : String(error)
+  }
+}
+
 function logEvent(event) {
   const item = document.createElement('li')
   const detail = event.detail
@@ -79,10 +91,22 @@ client.subscribe(render)
 render(client.getState())
 
 $('login').addEventListener('click', () => client.login())
+$('login-popup').addEventListener('click', () =>
+  client.loginWithPopup().catch((error) => {
+    // A failed callback is on the state already; a blocked, closed or timed-out popup only here.
+    $('error').hidden = false
+    $('error').textContent = `${error.code}: ${error.message}`
+  }),
+)
+$('userinfo').addEventListener('click', showUserInfo)
 $('logout').addEventListener('click', () => client.logout())
 $('call-api').addEventListener('click', callApi)
 
-if (client.isCallback()) {
+if (client.isSilentOrPopupCallback()) {
+  // In the login popup or a silent sign-in's iframe: this hands the answer back, nothing to show.
+  document.body.hidden = true
+  client.handleRedirectCallback()
+} else if (client.isCallback()) {
   client.handleRedirectCallback().catch(() => {})
 } else {
   client.init()

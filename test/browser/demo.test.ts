@@ -9,6 +9,7 @@ import {
   newLoopbackContext,
   readClaimsTable,
   signInAtProvider,
+  signInInPopup,
 } from '../support/browser.js'
 import { repoRoot } from '../support/static-server.js'
 
@@ -94,6 +95,42 @@ test(
     assert.match((await page.textContent('#error')) ?? '', /^authorization_error: /)
     assert.match((await page.textContent('#events')) ?? '', /error: authorization_error/)
     assert.equal(await page.textContent('#status'), 'signedOut')
+    await context.close()
+  },
+)
+
+test(
+  'the demo page: log in in a popup (the page stays), then ask the userinfo endpoint',
+  { timeout: 60_000 },
+  async () => {
+    const { context, page } = await openSignedOut()
+    const [popup] = await Promise.all([context.waitForEvent('page'), page.click('#login-popup')])
+    await signInInPopup(popup, 'popup-user')
+    await page.waitForSelector('#claims-card:not([hidden])')
+    assert.equal((await readClaimsTable(page)).sub, 'popup-user')
+    await page.click('#userinfo')
+    await page.waitForFunction(() =>
+      document.querySelector('#api-result')?.textContent?.startsWith('Userinfo'),
+    )
+    assert.match((await page.textContent('#api-result')) ?? '', /"sub":"popup-user"/)
+    await context.close()
+  },
+)
+
+test(
+  'the demo page: log in in a popup (the page stays), then ask the userinfo endpoint',
+  { timeout: 60_000 },
+  async () => {
+    const { context, page } = await openSignedOut()
+    const [popup] = await Promise.all([context.waitForEvent('page'), page.click('#login-popup')])
+    await signInInPopup(popup, 'popup-user')
+    await page.waitForSelector('#claims-card:not([hidden])')
+    assert.equal((await readClaimsTable(page)).sub, 'popup-user')
+    await page.click('#userinfo')
+    await page.waitForFunction(() =>
+      document.querySelector('#api-result')?.textContent?.startsWith('Userinfo'),
+    )
+    assert.match((await page.textContent('#api-result')) ?? '', /"sub":"popup-user"/)
     await context.close()
   },
 )

@@ -4,7 +4,7 @@
 import assert from 'node:assert/strict'
 import { after, before, describe, test } from 'node:test'
 import type { BrowserContext, Page } from 'playwright-core'
-import { launchBrowser, newLoopbackContext } from '../support/browser.js'
+import { launchBrowser, newLoopbackContext, signInInPopup } from '../support/browser.js'
 import {
   newApp,
   ready,
@@ -55,18 +55,6 @@ async function clickLoginWithPopup(page: Page, options: Record<string, unknown> 
   ])
   const outcome = () => page.evaluate(() => (window as any).popupOutcome)
   return { popup, outcome }
-}
-
-/** Signs in at the provider in the popup; the popup closes once the opener has the answer. */
-async function signInInPopup(popup: Page, login = 'alice') {
-  const closed = popup.waitForEvent('close')
-  await popup.waitForSelector('input[name="login"]')
-  await popup.fill('input[name="login"]', login)
-  await popup.fill('input[name="password"]', 'any password')
-  await popup.click('button[type="submit"]')
-  await popup.waitForSelector('button:has-text("Continue")')
-  await popup.click('button[type="submit"]')
-  await closed
 }
 
 const transactions = async (page: Page) =>

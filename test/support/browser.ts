@@ -64,6 +64,18 @@ export async function signInAtProvider(page: Page, login = 'alice') {
   throw new Error(`still at the provider after four pages: ${page.url()}`)
 }
 
+/** Signs in at the provider in a login popup; resolves once the popup has closed itself. */
+export async function signInInPopup(popup: Page, login = 'alice') {
+  const closed = popup.waitForEvent('close')
+  await popup.waitForSelector('input[name="login"]')
+  await popup.fill('input[name="login"]', login)
+  await popup.fill('input[name="password"]', 'any password')
+  await popup.click('button[type="submit"]')
+  await popup.waitForSelector('button:has-text("Continue")')
+  await popup.click('button[type="submit"]')
+  await closed
+}
+
 /** The claims a demo page shows in its `#claims` table, by name. */
 export async function readClaimsTable(
   page: Page,
