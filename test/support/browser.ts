@@ -19,7 +19,8 @@ export const chromeFlags = [
  */
 export async function launchBrowser({
   ignoreDefaultArgs,
-}: { ignoreDefaultArgs?: string[] } = {}): Promise<Browser> {
+  extraArgs = [],
+}: { ignoreDefaultArgs?: string[]; extraArgs?: string[] } = {}): Promise<Browser> {
   const executablePath = process.env.CHROME_PATH ?? '/usr/bin/chromium'
   if (!existsSync(executablePath)) {
     throw new Error(
@@ -29,7 +30,7 @@ export async function launchBrowser({
   }
   return chromium.launch({
     executablePath,
-    args: chromeFlags,
+    args: [...chromeFlags, ...extraArgs],
     ...(ignoreDefaultArgs && { ignoreDefaultArgs }),
   })
 }
