@@ -190,6 +190,16 @@ describe('loginWithPopup against oidc-provider', { timeout: 60_000 }, () => {
   })
 })
 
+describe('the redirect URI page', { timeout: 60_000 }, () => {
+  test('a link whose state carries the popup mark but no pending login is an invalid callback, not handed back', async () => {
+    const context = await appContext()
+    const page = await newApp(context, `${harness.iife}?code=forged&state=crafted.p`)
+    const result = await ready(page)
+    assert.deepEqual([result.ok, result.code], [false, 'invalid_callback'])
+    await context.close()
+  })
+})
+
 describe(
   'a popup opened without a user gesture, with the popup blocker on',
   { timeout: 60_000 },
