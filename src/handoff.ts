@@ -13,10 +13,8 @@ import { transactionKey } from './redirect-login.js'
  */
 export const flowMarks = { popup: '.p', silent: '.s' }
 
-const markedState = (url: string) => /[?&]state=[^&#]*\.[ps](&|#|$)/.test(url)
-
-/** True on the redirect URI of a popup or silent login (the stored transaction still decides). */
-export const isHandoffUrl = (url: string) => markedState(url)
+/** True for a URL whose `state` carries a flow's mark (the stored transaction still decides). */
+export const isHandoffUrl = (url: string) => /[?&]state=[^&#]*\.[ps](&|#|$)/.test(url)
 
 /** What the page in the popup or the iframe sends: the response, and whether it lost its opener. */
 interface Answer {
@@ -32,7 +30,7 @@ const channelName = (ctx: FlowContext, state: string) => ctx.name + state
  * that tab has it; the iframe is removed). Anything else returns `false`: a redirect login.
  */
 export async function handBack(ctx: FlowContext, url: string): Promise<false> {
-  if (!markedState(url)) return false
+  if (!isHandoffUrl(url)) return false
   let state: string
   try {
     state = readCallbackUrl(url, ctx.config.redirectUri).state
