@@ -1,5 +1,6 @@
 import { OidcError } from './errors.js'
 import { validateMetadata, type ProviderMetadata } from './discovery.js'
+import type { Dpop } from './dpop-binding.js'
 import { parseSecureUrl } from './url.js'
 
 /** Options of `new OidcClient(options)`. */
@@ -22,6 +23,10 @@ export interface OidcClientOptions {
   persist?: 'indexeddb' | 'memory'
   /** A `fetch` to use instead of the global one. */
   fetch?: typeof fetch
+  /** `dpop()` from this package: binds the tokens to a key that cannot leave the browser (RFC 9449). */
+  dpop?: Dpop
+  /** Origins `client.fetch` may send the access token to. Default: this page's origin. */
+  apiOrigins?: string[]
 }
 
 export interface ResolvedConfig {
@@ -35,6 +40,8 @@ export interface ResolvedConfig {
   metadata?: ProviderMetadata
   persist: 'indexeddb' | 'memory'
   fetch: typeof fetch
+  dpop?: Dpop
+  apiOrigins?: string[]
 }
 
 function invalid(message: string): OidcError {
@@ -94,6 +101,21 @@ export function validateConfig(input: OidcClientOptions): ResolvedConfig {
       throw invalid('"persist" must be "indexeddb" or "memory"')
     }
     config.persist = options.persist
+  }
+  if (options.dpop !== undefined) {
+    const dpop = options.dpop as Record<string, unknown> | null
+    if (!['generateKey', 'proof', 'thumbprint'].every((name) => typeof dpop?.[name] === 'function'))
+      throw invalid('"dpop" must be what dpop() returns')
+    config.dpop = dpop as unknown as Dpop
+  }
+  if (options.apiOrigins !== undefined) {
+    const origins = options.apiOrigins
+    if (
+      !Array.isArray(origins) ||
+      !origins.every((origin) => parseSecureUrl(origin)?.origin === origin)
+    )
+      throw invalid('"apiOrigins" must be an array of https origins (http only on a loopback host)')
+    config.apiOrigins = [...origins]
   }
   return config
 }

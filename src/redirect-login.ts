@@ -1,6 +1,7 @@
 import { readCallbackUrl } from './callback.js'
 import type { AuthState } from './auth-state.js'
 import type { FlowContext } from './context.js'
+import { dpopBinding, requireDpopSupport } from './dpop-binding.js'
 import { OidcError, isOidcError, safeCause } from './errors.js'
 import { validateIdToken, type IdTokenClaims } from './id-token.js'
 import { createAuthorizationRequest, toLoginTransaction, type LoginOptions } from './login.js'
@@ -25,10 +26,11 @@ export function sweepTransactions(ctx: FlowContext): Promise<void> {
 
 /** The authorization request URL of a new login; its transaction is stored first. */
 export async function createLoginUrl(ctx: FlowContext, options?: LoginOptions): Promise<string> {
-  const { authorization_endpoint } = await ctx.provider.metadata()
+  const metadata = await ctx.provider.metadata()
+  requireDpopSupport(ctx.config, metadata)
   const request = await createAuthorizationRequest(
     ctx.config,
-    authorization_endpoint,
+    metadata.authorization_endpoint,
     options,
     ctx.now(),
   )
@@ -94,6 +96,10 @@ export async function completeLogin(ctx: FlowContext, url: string): Promise<Call
   }
   const code = params.get('code')
   if (!code) throw new OidcError('invalid_callback', 'authorization response has no "code"')
+  // With DPoP, the code is bound to the login's key, and the session is bound to it too.
+  const { dpopKey } = transaction
+  if (ctx.config.dpop && !dpopKey)
+    throw new OidcError('invalid_callback', 'the pending login has no DPoP key')
   // The key set loads while the token request is out; a failure shows again when validating.
   ctx.provider.prefetchKeys()
   const tokens = await fetchToken(
@@ -106,7 +112,7 @@ export async function completeLogin(ctx: FlowContext, url: string): Promise<Call
       client_id: clientId,
       code_verifier: transaction.codeVerifier,
     },
-    { requireIdToken: true },
+    { requireIdToken: true, ...dpopBinding(ctx.config.dpop, dpopKey) },
   )
   const idToken = tokens.id_token as string
   const now = ctx.now()
@@ -128,6 +134,7 @@ export async function completeLogin(ctx: FlowContext, url: string): Promise<Call
     expiresAt: tokens.expires_in === undefined ? claims.exp : now + tokens.expires_in,
     ...(tokens.refresh_token === undefined ? {} : { refreshToken: tokens.refresh_token }),
     ...(tokens.scope === undefined ? {} : { scope: tokens.scope }),
+    ...(ctx.config.dpop && { dpopKey }),
   })
   await ctx.core.commit(
     { generation: 'any', record: 'any' },

@@ -51,6 +51,7 @@ export function renewSession(ctx: FlowContext): Promise<Session> {
         tolerance: ctx.config.clockTolerance,
         session: { ...session, refreshToken: session.refreshToken },
         claims,
+        ...(ctx.config.dpop && { dpop: ctx.config.dpop }),
       })
     } catch (error) {
       throw await refreshFailed(ctx, basis, error)
