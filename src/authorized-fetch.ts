@@ -1,26 +1,20 @@
 import type { FlowContext } from './context.js'
-import { nonces, sendWithProof } from './dpop-binding.js'
 import { OidcError } from './errors.js'
 
-// Only what `getAccessToken()` served, with the key of the session it came from.
+// `getAccessToken()`: refreshes first when due.
 type TokenSource = () => Promise<string>
 
-/** The access token for `url`, with the key pair it is bound to; refuses any origin not allowed. */
+/** The access token for `url` and the key it is bound to; refuses an origin not allowed. */
 async function tokenFor(ctx: FlowContext, url: string, accessToken: TokenSource) {
-  const target = new URL(url, typeof location === 'undefined' ? undefined : location.href)
-  const { origin } = target
-  const allowed =
-    ctx.config.apiOrigins ?? (typeof location === 'undefined' ? [] : [location.origin])
-  if (!allowed.includes(origin))
-    throw new OidcError('invalid_config', `${origin} is not one of the "apiOrigins"`)
+  const here = typeof location === 'undefined' ? undefined : location
+  const { origin, href } = new URL(url, here?.href)
+  if (!(ctx.config.apiOrigins ?? [here?.origin]).includes(origin))
+    throw new OidcError('invalid_config', `${origin} is not in "apiOrigins"`)
   const token = await accessToken()
   const { session } = ctx.core.held()
   // A login or logout in between: the token and the held key may no longer belong together.
-  if (session?.accessToken !== token)
-    throw new OidcError('login_required', 'the session changed while the token was read')
-  const { dpop } = ctx.config
-  const binding = dpop && session.dpopKey && { dpop, keyPair: session.dpopKey }
-  return { htu: target.href, origin, token, binding }
+  if (session?.accessToken !== token) throw new OidcError('login_required', 'the session has ended')
+  return { href, token, dpop: ctx.config.dpop, keyPair: session.dpopKey }
 }
 
 /**
@@ -35,11 +29,10 @@ export async function authorizedFetch(
   init?: RequestInit,
 ): Promise<Response> {
   const request = new Request(input, { ...init, redirect: 'manual' })
-  const { token, binding } = await tokenFor(ctx, request.url, accessToken)
-  request.headers.set('Authorization', `${binding ? 'DPoP' : 'Bearer'} ${token}`)
-  return binding
-    ? sendWithProof(ctx.config.fetch, request, binding, token)
-    : ctx.config.fetch(request)
+  const { token, dpop, keyPair } = await tokenFor(ctx, request.url, accessToken)
+  const bound = dpop && keyPair
+  request.headers.set('Authorization', `${bound ? 'DPoP' : 'Bearer'} ${token}`)
+  return bound ? dpop.send(ctx.config.fetch, request, keyPair, token) : ctx.config.fetch(request)
 }
 
 /** The headers `authorizedFetch` would send, for another HTTP client. */
@@ -49,16 +42,11 @@ export async function authorizationHeaders(
   method: string,
   url: string,
 ): Promise<Record<string, string>> {
-  const { htu, origin, token, binding } = await tokenFor(ctx, url, accessToken)
-  if (!binding) return { Authorization: `Bearer ${token}` }
-  const nonce = nonces.get(origin)
-  return {
-    Authorization: `DPoP ${token}`,
-    DPoP: await binding.dpop.proof(binding.keyPair, {
-      htm: method,
-      htu,
-      nonce,
-      accessToken: token,
-    }),
-  }
+  const { href, token, dpop, keyPair } = await tokenFor(ctx, url, accessToken)
+  return dpop && keyPair
+    ? {
+        Authorization: `DPoP ${token}`,
+        DPoP: await dpop.proof(keyPair, { htm: method, htu: href, accessToken: token }),
+      }
+    : { Authorization: `Bearer ${token}` }
 }

@@ -102,18 +102,17 @@ export function validateConfig(input: OidcClientOptions): ResolvedConfig {
     }
     config.persist = options.persist
   }
-  if (options.dpop !== undefined) {
-    const dpop = options.dpop as Record<string, unknown> | null
-    if (!['generateKey', 'proof', 'thumbprint'].every((name) => typeof dpop?.[name] === 'function'))
+  const dpop = options.dpop as Dpop | undefined
+  if (dpop !== undefined) {
+    const methods = ['generateKey', 'thumbprint', 'proof', 'send'] as const
+    if (!methods.every((name) => typeof dpop?.[name] == 'function'))
       throw invalid('"dpop" must be what dpop() returns')
-    config.dpop = dpop as unknown as Dpop
+    config.dpop = dpop
   }
-  if (options.apiOrigins !== undefined) {
-    const origins = options.apiOrigins
-    if (
-      !Array.isArray(origins) ||
-      !origins.every((origin) => parseSecureUrl(origin)?.origin === origin)
-    )
+  const origins = options.apiOrigins
+  if (origins !== undefined) {
+    // Origins exactly as `URL.origin` spells them, so that a comparison is a string match.
+    if (!Array.isArray(origins) || !origins.every((o) => parseSecureUrl(o)?.origin === o))
       throw invalid('"apiOrigins" must be an array of https origins (http only on a loopback host)')
     config.apiOrigins = [...origins]
   }

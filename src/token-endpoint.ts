@@ -1,4 +1,4 @@
-import { sendWithProof, type DpopBinding } from './dpop-binding.js'
+import type { DpopBinding } from './dpop-binding.js'
 import { OidcError } from './errors.js'
 import { fetchJson } from './http.js'
 
@@ -80,7 +80,7 @@ export async function fetchToken(
   { requireIdToken, dpop }: { requireIdToken: boolean; dpop?: DpopBinding },
 ): Promise<TokenResponse> {
   const send: typeof fetch = dpop
-    ? (input, init) => sendWithProof(fetchFn, new Request(input, init), dpop)
+    ? (input, init) => dpop.dpop.send(fetchFn, new Request(input, init), dpop.keyPair)
     : fetchFn
   const { ok, status, body } = await fetchJson(send, tokenEndpoint, 'token_error', {
     method: 'POST',

@@ -143,7 +143,7 @@ describe('DPoP login through a real provider', { timeout: 90_000 }, () => {
       headers: { authorization: `Bearer ${stored.accessToken}` },
     })
     assert.equal(bearer.status, 401)
-    const nonce = bearer.headers.get('dpop-nonce') ?? undefined
+    const nonce = bearer.headers.get('dpop-nonce')!
     const thief = dpop()
     const thiefKey = await thief.generateKey()
     const proof = await thief.proof(thiefKey, {

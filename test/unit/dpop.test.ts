@@ -2,7 +2,7 @@ import assert from 'node:assert/strict'
 import { describe, test } from 'node:test'
 import { EmbeddedJWK, calculateJwkThumbprint, exportJWK, jwtVerify } from 'jose'
 import { validateConfig } from '../../src/config.js'
-import { isDpopKeyPair, sendWithProof } from '../../src/dpop-binding.js'
+import { isDpopKeyPair } from '../../src/dpop-binding.js'
 import { dpop } from '../../src/dpop.js'
 import { isRefusal, fetchToken } from '../../src/token-endpoint.js'
 import { calculateCodeChallenge } from '../../src/random.js'
@@ -169,7 +169,7 @@ describe('DPoP at the token endpoint', () => {
       method: 'PUT',
       body: 'a body',
     })
-    const response = await sendWithProof(fetchFn, request, { dpop: signer, keyPair }, 'at')
+    const response = await signer.send(fetchFn, request, keyPair, 'at')
     assert.equal(await response.text(), 'ok')
     assert.deepEqual(bodies, ['a body', 'a body'])
     const { payload } = await verifyProof(proofs[1]!)
