@@ -2,6 +2,8 @@ import assert from 'node:assert/strict'
 import { describe, test } from 'node:test'
 import { EmbeddedJWK, calculateJwkThumbprint, exportJWK, jwtVerify } from 'jose'
 import { validateConfig } from '../../src/config.js'
+import { createAuthorizationRequest, toLoginTransaction } from '../../src/login.js'
+import { createSession, toSession } from '../../src/session.js'
 import { isDpopKeyPair } from '../../src/dpop-binding.js'
 import { dpop } from '../../src/dpop.js'
 import { isRefusal, fetchToken } from '../../src/token-endpoint.js'
@@ -213,5 +215,59 @@ describe('DPoP options', () => {
     rejects({ apiOrigins: ['https://api.example.com/'] })
     rejects({ apiOrigins: ['https://api.example.com/v1'] })
     rejects({ apiOrigins: ['http://api.example.com'] })
+  })
+})
+
+describe('the DPoP key in the login transaction and the session', () => {
+  const config = validateConfig({
+    issuer: 'https://id.example.com',
+    clientId: 'spa',
+    redirectUri: 'https://app.example.com/cb',
+    dpop: signer,
+  })
+  const now = 1_700_000_000
+  const endpoint = 'https://id.example.com/authorize'
+
+  test('a login makes a key, sends its thumbprint as dpop_jkt, and keeps it in the transaction', async () => {
+    const { url, transaction } = await createAuthorizationRequest(config, endpoint, {}, now)
+    assert.ok(isDpopKeyPair(transaction.dpopKey))
+    const jkt = new URL(url).searchParams.get('dpop_jkt')
+    assert.equal(jkt, await signer.thumbprint(transaction.dpopKey!.publicKey))
+    assert.equal(toLoginTransaction(transaction, now), transaction)
+    // A key given (the session's, for a renewal) is used instead of a new one.
+    const given = await signer.generateKey()
+    const renewal = await createAuthorizationRequest(config, endpoint, {}, now, given)
+    assert.equal(renewal.transaction.dpopKey, given)
+    await rejectsWith(
+      createAuthorizationRequest(config, endpoint, { extraParams: { dpop_jkt: 'x' } }, now),
+      'invalid_config',
+    )
+  })
+
+  test('no DPoP, no key and no dpop_jkt', async () => {
+    const { dpop: _, ...plain } = config
+    const { url, transaction } = await createAuthorizationRequest(plain, endpoint, {}, now)
+    assert.equal(new URL(url).searchParams.has('dpop_jkt'), false)
+    assert.equal('dpopKey' in transaction, false)
+  })
+
+  test('a stored transaction or session whose key is extractable, or no key, is refused', async () => {
+    const extractable = await crypto.subtle.generateKey(
+      { name: 'ECDSA', namedCurve: 'P-256' },
+      true,
+      ['sign', 'verify'],
+    )
+    const { transaction } = await createAuthorizationRequest(config, endpoint, {}, now)
+    assert.equal(toLoginTransaction({ ...transaction, dpopKey: extractable }, now), undefined)
+    const session = createSession({
+      idToken: 'a.b.c',
+      accessToken: 'at',
+      issuedAt: now,
+      expiresAt: now + 60,
+      dpopKey: transaction.dpopKey!,
+    })
+    assert.equal(toSession(session), session)
+    assert.equal(toSession({ ...session, dpopKey: extractable }), undefined)
+    assert.equal(toSession({ ...session, dpopKey: { privateKey: 'k' } }), undefined)
   })
 })
