@@ -113,7 +113,7 @@ export function validateConfig(input: OidcClientOptions): ResolvedConfig {
   if (origins !== undefined) {
     // Origins exactly as `URL.origin` spells them, so that a comparison is a string match.
     if (!Array.isArray(origins) || !origins.every((o) => parseSecureUrl(o)?.origin === o))
-      throw invalid('"apiOrigins" must be an array of https origins (http only on a loopback host)')
+      throw invalid('"apiOrigins" must be an array of origins')
     config.apiOrigins = [...origins]
   }
   return config

@@ -1,4 +1,4 @@
-import { SignJWT, calculateJwkThumbprint, exportJWK, type JWK } from 'jose'
+import { CompactSign, calculateJwkThumbprint, exportJWK, type JWK } from 'jose'
 import type { Dpop } from './dpop-binding.js'
 import { OidcError } from './errors.js'
 import { calculateCodeChallenge, generateRandom } from './random.js'
@@ -41,15 +41,16 @@ export function dpop(): Dpop {
     url.search = url.hash = ''
     const nonce = claims.nonce ?? nonces.get(url.origin)
     const { accessToken } = claims
-    return new SignJWT({
+    const payload = {
+      jti: generateRandom(),
       htm: claims.htm,
       htu: url.href,
+      iat: Math.floor(Date.now() / 1000),
       ...(nonce && { nonce }),
       ...(accessToken && { ath: await calculateCodeChallenge(accessToken) }),
-    })
+    }
+    return new CompactSign(new TextEncoder().encode(JSON.stringify(payload)))
       .setProtectedHeader({ alg: 'ES256', typ: 'dpop+jwt', jwk: await publicJwk(publicKey) })
-      .setIssuedAt()
-      .setJti(generateRandom())
       .sign(privateKey)
   }
   return {
