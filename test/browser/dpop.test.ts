@@ -235,6 +235,39 @@ describe('DPoP login through a real provider', { timeout: 90_000 }, () => {
     }
   })
 
+  test('an API that demands a nonce but hides DPoP-Nonce from the page: a clear token_error, one request', async () => {
+    const page = await newApp(context, harness.iife)
+    await ready(page)
+    const hiding = await startResourceServer(op, {
+      appOrigin: harness.app.origin,
+      expose: 'WWW-Authenticate',
+    })
+    try {
+      await page.evaluate(
+        (origins) => (window.client = window.makeClient({ dpop: true, apiOrigins: origins })),
+        [hiding.origin],
+      )
+      await page.evaluate(() => window.client.init())
+      const failure = await page.evaluate(
+        (url) =>
+          window.client.fetch(url).then(
+            () => undefined,
+            (error: { code: string; error: string; message: string }) => ({
+              ...error,
+              message: error.message,
+            }),
+          ),
+        `${hiding.origin}/me`,
+      )
+      assert.equal(failure?.code, 'token_error')
+      assert.equal(failure?.error, 'use_dpop_nonce')
+      assert.match(failure?.message ?? '', /Access-Control-Expose-Headers/)
+      assert.deepEqual(hiding.requests, ['OPTIONS /me', 'GET /me'])
+    } finally {
+      await hiding.close()
+    }
+  })
+
   test('authorizationHeaders gives a DPoP token and a proof for that method and URL', async () => {
     const page = await newApp(context, harness.iife)
     await ready(page)

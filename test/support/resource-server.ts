@@ -86,7 +86,8 @@ export async function startResourceServer(
     appOrigin,
     redirectTo,
     requireNonce,
-  }: { appOrigin: string; redirectTo?: string; requireNonce?: boolean },
+    expose = 'DPoP-Nonce, WWW-Authenticate',
+  }: { appOrigin: string; redirectTo?: string; requireNonce?: boolean; expose?: string },
 ): Promise<ResourceServer> {
   const { createServer } = await import('node:http')
   const check = createDpopChecker(op, { requireNonce: requireNonce ?? true })
@@ -102,7 +103,7 @@ export async function startResourceServer(
       'access-control-allow-origin': appOrigin,
       'access-control-allow-headers': 'authorization, dpop, content-type',
       'access-control-allow-methods': 'GET, POST, PUT',
-      'access-control-expose-headers': 'DPoP-Nonce, WWW-Authenticate',
+      'access-control-expose-headers': expose,
     }
     if (req.method === 'OPTIONS') return void res.writeHead(204, cors).end()
     if (path === '/redirect' && redirectTo)
