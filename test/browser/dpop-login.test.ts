@@ -1,108 +1,23 @@
 import assert from 'node:assert/strict'
 import { after, before, describe, test } from 'node:test'
-import { calculateJwkThumbprint, type JWK } from 'jose'
-import { chromium, type Browser, type BrowserContext, type Page } from 'playwright-core'
+import type { BrowserContext } from 'playwright-core'
 import { dpop } from '../../src/dpop.js'
-import { chromeFlags } from '../support/browser.js'
-import { startProvider, type TestProvider } from '../support/provider.js'
-import { startResourceServer, type ResourceServer } from '../support/resource-server.js'
+import { startResourceServer } from '../support/resource-server.js'
+import { logIn, newApp, ready, storedKeys } from './app.js'
 import {
-  logIn,
-  makeTokensExpiring,
-  newApp,
-  ready,
-  recordKey,
-  startHarness,
-  stopHarness,
-  storedKeys,
-  type Harness,
-} from './app.js'
+  api,
+  fetchMe,
+  harness,
+  newContext,
+  op,
+  sessionKey,
+  storedSession,
+  thumbprintOf,
+  tokenRequests,
+  useDpopHarness,
+} from './dpop-app.js'
 
-// A short access-token lifetime, so that tokens start expiring after half of it (45 s).
-const accessTokenTtl = 90
-
-let harness: Harness
-let op: TestProvider
-let api: ResourceServer
-// CORS as browsers do it: Playwright answers preflights itself while any route is set, so these
-// pages run without routes, in a browser that resolves no host name but localhost.
-let browser: Browser
-
-before(async () => {
-  harness = await startHarness({ accessTokenTtl })
-  op = harness.op
-  api = await startResourceServer(op, { appOrigin: harness.app.origin })
-  browser = await chromium.launch({
-    executablePath: process.env.CHROME_PATH ?? '/usr/bin/chromium',
-    args: [
-      ...chromeFlags,
-      '--host-resolver-rules=MAP * ~NOTFOUND, EXCLUDE localhost, EXCLUDE 127.0.0.1',
-    ],
-  })
-})
-after(async () => {
-  await browser?.close()
-  await api?.close()
-  await stopHarness(harness)
-})
-
-const dpopClient = () => ({ dpop: true, apiOrigins: [api.origin] })
-
-async function newContext(provider = op, client: Record<string, unknown> = dpopClient()) {
-  const context = await browser.newContext()
-  await context.addInitScript(({ issuer, client }) => (window.__testConfig = { issuer, client }), {
-    issuer: provider.issuer,
-    client,
-  })
-  return context
-}
-
-/** The stored session as the page sees it: its tokens, and what can be done with its key. */
-function storedSession(page: Page, key: string) {
-  return page.evaluate(async (key) => {
-    const db = await new Promise<IDBDatabase>((resolve, reject) => {
-      const open = indexedDB.open('oidc-browser')
-      open.onsuccess = () => resolve(open.result)
-      open.onerror = () => reject(open.error)
-    })
-    const record = await new Promise<any>((resolve) => {
-      const get = db.transaction('kv').objectStore('kv').get(key)
-      get.onsuccess = () => resolve(get.result)
-    })
-    db.close()
-    if (!record) return undefined
-    const { privateKey, publicKey } = record.dpopKey ?? {}
-    const exported = await crypto.subtle.exportKey('jwk', privateKey).then(
-      () => 'exported',
-      (error: Error) => error.name,
-    )
-    return {
-      accessToken: record.accessToken as string,
-      refreshToken: record.refreshToken as string,
-      isCryptoKey: privateKey instanceof CryptoKey,
-      extractable: privateKey.extractable as boolean,
-      exported,
-      publicJwk: (await crypto.subtle.exportKey('jwk', publicKey)) as JsonWebKey,
-    }
-  }, key)
-}
-
-const thumbprintOf = (jwk: JsonWebKey) => calculateJwkThumbprint(jwk as JWK)
-const sessionKey = (provider = op) => recordKey(provider.issuer, 'session')
-const fetchMe = (page: Page, url: string, init?: RequestInit) =>
-  page.evaluate(
-    async ({ url, init }) => {
-      try {
-        const response = await window.client.fetch(url, init)
-        return { status: response.status, type: response.type, body: await response.text() }
-      } catch (error: any) {
-        return { code: error.code as string }
-      }
-    },
-    { url, init },
-  )
-const tokenRequests = (provider: TestProvider) =>
-  provider.requests.filter((request) => request.endsWith(' /token'))
+useDpopHarness()
 
 describe('DPoP login through a real provider', { timeout: 90_000 }, () => {
   let context: BrowserContext
@@ -320,120 +235,6 @@ describe('DPoP refused answers', { timeout: 60_000 }, () => {
       metadata,
     )
     assert.equal(code, 'invalid_config')
-    await context.close()
-  })
-})
-
-/** Signed-in tabs on a paused page clock, as `signedInTabs` of app.ts makes them, with DPoP. */
-async function signedInTabs(count: number) {
-  const context = await newContext()
-  await context.clock.install()
-  const tabs = [await newApp(context, harness.iife)]
-  await ready(tabs[0])
-  assert.equal((await logIn(tabs[0])).ok, true)
-  await context.clock.pauseAt(Date.now() + 1000)
-  for (let i = 1; i < count; i++) {
-    tabs.push(await newApp(context, harness.iife))
-    assert.equal((await ready(tabs[i])).state?.status, 'signedIn')
-  }
-  return { context, tabs }
-}
-
-describe('DPoP across tabs', { timeout: 120_000 }, () => {
-  test('8 tabs at the expiring point: one refresh grant, bound to the same key; a reload restores with no request', async () => {
-    const { context, tabs } = await signedInTabs(8)
-    const grants = () => op.requests.filter((request) => request === 'POST /token').length
-    const before = await storedSession(tabs[0], sessionKey())
-    const perRound: number[] = []
-    for (let round = 0; round < 3; round++) {
-      await makeTokensExpiring(context, tabs[0])
-      const start = grants()
-      const tokens = await Promise.all(
-        tabs.map((tab) => tab.evaluate(() => window.client.getAccessToken())),
-      )
-      perRound.push(grants() - start)
-      assert.equal(new Set(tokens).size, 1, `round ${round}: one token for every tab`)
-    }
-    assert.deepEqual(perRound, [1, 1, 1], 'exactly one refresh grant per round')
-    const after = await storedSession(tabs[0], sessionKey())
-    assert.deepEqual(after?.publicJwk, before?.publicJwk, 'the refreshes kept the key')
-    const accessToken = await op.provider.AccessToken.find(after!.accessToken)
-    assert.equal(accessToken?.jkt, await thumbprintOf(after!.publicJwk))
-    assert.equal((await fetchMe(tabs[5], `${api.origin}/me`)).status, 200)
-    const requestsBefore = op.requests.length
-    await tabs[3].reload()
-    assert.equal((await ready(tabs[3])).state?.status, 'signedIn')
-    assert.equal(op.requests.length - requestsBefore, 0, 'the reload made no request')
-    assert.equal((await fetchMe(tabs[3], `${api.origin}/me`)).status, 200)
-    console.log(
-      `8 tabs with DPoP, 3 rounds: refresh grants per round ${perRound.join(',')}; reload requests 0`,
-    )
-    await context.close()
-  })
-
-  test("a login in another tab never pairs this tab's tokens with its new key", async () => {
-    const { context, tabs } = await signedInTabs(1)
-    const [a] = tabs
-    const before = await storedSession(a, sessionKey())
-    const b = await newApp(context, harness.iife)
-    await ready(b)
-    // B's login made a key of its own, in its transaction only: the session keeps A's.
-    await b.evaluate(() => window.client.createLoginUrl())
-    assert.deepEqual((await storedSession(a, sessionKey()))?.publicJwk, before?.publicJwk)
-    assert.equal((await fetchMe(a, `${api.origin}/me`)).status, 200)
-    // Once B's login completes, A follows the new session: new tokens and the new key together.
-    assert.equal((await logIn(b, { prompt: 'login' })).ok, true)
-    const next = await storedSession(b, sessionKey())
-    assert.notDeepEqual(next?.publicJwk, before?.publicJwk)
-    await a.waitForFunction(
-      async (token) => (await window.client.getAccessToken()) === token,
-      next!.accessToken,
-    )
-    assert.equal((await fetchMe(a, `${api.origin}/me`)).status, 200)
-    await context.close()
-  })
-
-  test("persist: 'memory': the key stays in this tab's memory, and client.fetch works", async () => {
-    const context = await newContext(op, { ...dpopClient(), persist: 'memory' })
-    const page = await newApp(context, harness.iife)
-    await ready(page)
-    assert.equal((await logIn(page)).ok, true)
-    assert.ok(!(await storedKeys(page)).includes(sessionKey()), 'no session in IndexedDB')
-    assert.equal((await fetchMe(page, `${api.origin}/me`)).status, 200)
-    await context.close()
-  })
-})
-
-describe('DPoP nonces at the token endpoint', { timeout: 60_000 }, () => {
-  let nonceOp: TestProvider
-  before(async () => {
-    nonceOp = await startProvider({ redirectUris: [harness.iife], dpopNonces: true })
-  })
-  after(() => nonceOp.close())
-
-  test('a provider demanding nonces: one retry, then success; what a callback costs', async () => {
-    const context = await newContext(nonceOp)
-    await context.clock.install()
-    const page = await newApp(context, harness.iife)
-    await ready(page)
-    nonceOp.requests.length = 0
-    nonceOp.responses.length = 0
-    const result = await logIn(page)
-    assert.equal(result.ok, true, JSON.stringify(result))
-    // The preflight, the request answered use_dpop_nonce, the retry with the nonce.
-    assert.deepEqual(tokenRequests(nonceOp), ['OPTIONS /token', 'POST /token', 'POST /token'])
-    assert.deepEqual(
-      nonceOp.responses.filter((response) => response.startsWith('POST /token')),
-      ['POST /token 400', 'POST /token 200'],
-    )
-    console.log(`callback with DPoP, nonce demanded: ${tokenRequests(nonceOp).join(', ')}`)
-    // The nonce is known now: a refresh needs no second round trip.
-    const stored = await storedSession(page, sessionKey(nonceOp))
-    await makeTokensExpiring(context, page)
-    nonceOp.requests.length = 0
-    const token = await page.evaluate(() => window.client.getAccessToken())
-    assert.notEqual(token, stored?.accessToken)
-    assert.deepEqual(tokenRequests(nonceOp), ['POST /token'])
     await context.close()
   })
 })
