@@ -1,7 +1,10 @@
 // The demo app: the script-tag build, no bundler. Renders the auth state and its events.
-const { OidcClient, isOidcError } = window.OidcBrowser
+const { OidcClient, isOidcError, dpop } = window.OidcBrowser
 const { issuer, clientId } = window.demoConfig
 const home = `${location.origin}/`
+// The DPoP switch: tokens bound to a key this browser cannot export (a new login applies it).
+const dpopOn = localStorage.getItem('demo-dpop') === 'on'
+const api = dpopOn ? '/api/dpop/me' : '/api/me'
 
 const client = new OidcClient({
   issuer,
@@ -9,9 +12,13 @@ const client = new OidcClient({
   redirectUri: home,
   postLogoutRedirectUri: home,
   scope: 'openid profile email',
+  ...(dpopOn && { dpop: dpop() }),
 })
 
 const $ = (id) => document.getElementById(id)
+$('dpop').checked = dpopOn
+$('api-path').textContent = api
+$('replay').hidden = !dpopOn
 
 function render(state) {
   $('status').textContent = state.status
@@ -52,8 +59,8 @@ setInterval(showLifetime, 1000)
 async function callApi() {
   $('api-result').textContent = '…'
   try {
-    const token = await client.getAccessToken()
-    const response = await fetch('/api/me', { headers: { authorization: `Bearer ${token}` } })
+    // client.fetch: the token (and a DPoP proof) go to this origin only.
+    const response = await client.fetch(api)
     const body = await response.json()
     $('api-result').textContent = response.ok
       ? `The API says you are "${body.sub}".`
@@ -75,6 +82,43 @@ async function showUserInfo() {
       ? `${error.code}: ${error.message}`
       : String(error)
   }
+}
+
+/** What a script that copied the tokens out of IndexedDB gets: the token, but not the key. */
+async function replayCopiedToken() {
+  const key = JSON.stringify([issuer, clientId]) + 'session'
+  const db = await new Promise((resolve, reject) => {
+    const open = indexedDB.open('oidc-browser')
+    open.onsuccess = () => resolve(open.result)
+    open.onerror = () => reject(open.error)
+  })
+  const record = await new Promise((resolve) => {
+    const get = db.transaction('kv').objectStore('kv').get(key)
+    get.onsuccess = () => resolve(get.result)
+  })
+  db.close()
+  if (!record) return void ($('replay-result').textContent = 'No stored session to copy.')
+  const exported = await crypto.subtle.exportKey('jwk', record.dpopKey.privateKey).then(
+    () => 'exported (!)',
+    (error) => `refused (${error.name})`,
+  )
+  const asBearer = await fetch(api, { headers: { authorization: `Bearer ${record.accessToken}` } })
+  // A proof by a key of the thief's own, with the API's nonce.
+  const thief = dpop()
+  const url = new URL(api, location.href).href
+  const nonce = asBearer.headers.get('DPoP-Nonce') ?? undefined
+  const proof = await thief.proof(await thief.generateKey(), {
+    htm: 'GET',
+    htu: url,
+    accessToken: record.accessToken,
+    ...(nonce && { nonce }),
+  })
+  const otherKey = await fetch(api, {
+    headers: { authorization: `DPoP ${record.accessToken}`, dpop: proof },
+  })
+  $('replay-result').textContent =
+    `Exporting the stored private key: ${exported}. The copied token as Bearer: HTTP ${asBearer.status}; ` +
+    `with a proof by another key: HTTP ${otherKey.status}.`
 }
 
 function logEvent(event) {
@@ -101,6 +145,15 @@ $('login-popup').addEventListener('click', () =>
 $('userinfo').addEventListener('click', showUserInfo)
 $('logout').addEventListener('click', () => client.logout())
 $('call-api').addEventListener('click', callApi)
+$('replay').addEventListener('click', () =>
+  replayCopiedToken().catch((e) => ($('replay-result').textContent = String(e))),
+)
+$('dpop').addEventListener('change', async () => {
+  localStorage.setItem('demo-dpop', $('dpop').checked ? 'on' : 'off')
+  // Tokens are bound (or not) at login: switching starts over.
+  await client.logout({ localOnly: true })
+  location.reload()
+})
 
 if (client.isSilentOrPopupCallback()) {
   // In the login popup or a silent sign-in's iframe: this hands the answer back, nothing to show.

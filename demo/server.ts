@@ -1,6 +1,7 @@
 // `npm run demo`: a real OpenID Provider and a static server for this page, on 127.0.0.1 only.
 import { pathToFileURL } from 'node:url'
 import { startProvider } from '../test/support/provider.js'
+import { createDpopChecker } from '../test/support/resource-server.js'
 import { startStaticServer } from '../test/support/static-server.js'
 
 export async function startDemo({ port = 0 }: { port?: number } = {}) {
@@ -30,6 +31,15 @@ export async function startDemo({ port = 0 }: { port?: number } = {}) {
       : { error: 'invalid_token' }
     res
       .writeHead(userinfo.ok ? 200 : 401, { 'content-type': 'application/json' })
+      .end(JSON.stringify(body))
+  })
+  // The same API for DPoP-bound tokens: it checks the proof (method, URL, ath, its nonce) and
+  // that the token is bound to the proof's key; a bearer token, or another key's proof, fails.
+  const checkDpop = createDpopChecker(op)
+  app.route('/api/dpop/me', async (req, res) => {
+    const { status, headers, body } = await checkDpop(req, `${app.origin}/api/dpop/me`)
+    res
+      .writeHead(status, { ...headers, 'content-type': 'application/json' })
       .end(JSON.stringify(body))
   })
   return {

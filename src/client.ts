@@ -1,4 +1,5 @@
 import { AuthEventTarget, listenForWake } from './auth-events.js'
+import { authorizationHeaders, authorizedFetch } from './authorized-fetch.js'
 import { createAuthState, type AuthListener, type AuthState } from './auth-state.js'
 import { isCallbackUrl, stripCallbackParameters } from './callback.js'
 import {
@@ -144,10 +145,8 @@ export class OidcClient extends AuthEventTarget {
   }
 
   /** The userinfo endpoint's claims for this session's user, frozen; never merged into `claims`. */
-  async getUserInfo(): Promise<UserInfo> {
-    const token = await this.getAccessToken()
-    const { claims } = this.getState() as Extract<AuthState, { status: 'signedIn' }>
-    return fetchUserInfo(this.#ctx, { authorization: `Bearer ${token}` }, claims.sub)
+  getUserInfo(): Promise<UserInfo> {
+    return fetchUserInfo(this.#open(), () => this.getAccessToken())
   }
 
   /** Starts a login: navigates to the provider's authorization endpoint. */
@@ -221,6 +220,16 @@ export class OidcClient extends AuthEventTarget {
     if (this.getState().status !== 'signedIn')
       throw new OidcError('login_required', 'the session has ended')
     return renewed.accessToken
+  }
+
+  /** `fetch` with the access token (and a DPoP proof) attached, to the `apiOrigins` only. */
+  fetch(input: RequestInfo | URL, init?: RequestInit): Promise<Response> {
+    return authorizedFetch(this.#open(), () => this.getAccessToken(), input, init)
+  }
+
+  /** The headers `fetch()` would attach to a `method` request to `url`, for other HTTP clients. */
+  authorizationHeaders(method: string, url: string): Promise<Record<string, string>> {
+    return authorizationHeaders(this.#open(), () => this.getAccessToken(), method, url)
   }
 
   /**

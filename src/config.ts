@@ -1,5 +1,6 @@
 import { OidcError } from './errors.js'
 import { validateMetadata, type ProviderMetadata } from './discovery.js'
+import type { Dpop } from './dpop-binding.js'
 import { parseSecureUrl } from './url.js'
 
 /** Options of `new OidcClient(options)`. */
@@ -26,6 +27,10 @@ export interface OidcClientOptions {
   popupTimeoutSeconds?: number
   /** How long `signInSilently()` waits for the hidden iframe's answer. Default 10. */
   silentTimeoutSeconds?: number
+  /** `dpop()` from this package: binds the tokens to a key that cannot leave the browser (RFC 9449). */
+  dpop?: Dpop
+  /** Origins `client.fetch` may send the access token to. Default: this page's origin. */
+  apiOrigins?: string[]
 }
 
 export interface ResolvedConfig {
@@ -41,6 +46,8 @@ export interface ResolvedConfig {
   fetch: typeof fetch
   popupTimeout: number
   silentTimeout: number
+  dpop?: Dpop
+  apiOrigins?: string[]
 }
 
 function invalid(message: string): OidcError {
@@ -102,6 +109,20 @@ export function validateConfig(input: OidcClientOptions): ResolvedConfig {
       throw invalid('"persist" must be "indexeddb" or "memory"')
     }
     config.persist = options.persist
+  }
+  const dpop = options.dpop as Dpop | undefined
+  if (dpop !== undefined) {
+    const methods = ['generateKey', 'thumbprint', 'proof', 'send'] as const
+    if (!methods.every((name) => typeof dpop?.[name] == 'function'))
+      throw invalid('"dpop" must be what dpop() returns')
+    config.dpop = dpop
+  }
+  const origins = options.apiOrigins
+  if (origins !== undefined) {
+    // Origins exactly as `URL.origin` spells them, so that a comparison is a string match.
+    if (!Array.isArray(origins) || !origins.every((o) => parseSecureUrl(o)?.origin === o))
+      throw invalid('"apiOrigins" must be an array of origins')
+    config.apiOrigins = [...origins]
   }
   return config
 }

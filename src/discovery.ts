@@ -12,6 +12,7 @@ export interface ProviderMetadata {
   userinfo_endpoint?: string
   id_token_signing_alg_values_supported?: string[]
   authorization_response_iss_parameter_supported?: boolean
+  dpop_signing_alg_values_supported?: string[]
 }
 
 const requiredEndpoints = ['authorization_endpoint', 'token_endpoint', 'jwks_uri'] as const
@@ -19,6 +20,10 @@ const optionalEndpoints = [
   'end_session_endpoint',
   'revocation_endpoint',
   'userinfo_endpoint',
+] as const
+const algorithmLists = [
+  'id_token_signing_alg_values_supported',
+  'dpop_signing_alg_values_supported',
 ] as const
 
 /**
@@ -49,16 +54,13 @@ export function validateMetadata(
       throw fail(`"${name}" of the provider metadata is not an absolute https URL`)
     metadata[name] = doc[name]
   }
-  const algs = doc.id_token_signing_alg_values_supported
-  if (
-    algs !== undefined &&
-    !(Array.isArray(algs) && algs.every((alg) => typeof alg === 'string'))
-  ) {
-    throw fail(
-      '"id_token_signing_alg_values_supported" of the provider metadata is of the wrong type',
-    )
+  for (const name of algorithmLists) {
+    const algs = doc[name]
+    if (algs === undefined) continue
+    if (!(Array.isArray(algs) && algs.every((alg) => typeof alg === 'string')))
+      throw fail(`"${name}" of the provider metadata is of the wrong type`)
+    metadata[name] = [...algs]
   }
-  if (algs) metadata.id_token_signing_alg_values_supported = [...algs]
   const issParam = doc.authorization_response_iss_parameter_supported
   if (issParam !== undefined && typeof issParam !== 'boolean') {
     throw fail(

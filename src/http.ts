@@ -1,4 +1,4 @@
-import { OidcError, safeCause, type OidcErrorCode } from './errors.js'
+import { OidcError, isOidcError, safeCause, type OidcErrorCode } from './errors.js'
 
 // A provider that never answers must not hold a callback, or the refresh lock of every tab.
 const requestTimeoutMs = 10_000
@@ -28,6 +28,8 @@ export async function fetchJson(
       signal: AbortSignal.timeout(requestTimeoutMs),
     })
   } catch (error) {
+    // A DPoP sender's own error (a nonce it cannot read) says more than "failed".
+    if (isOidcError(error)) throw error
     throw new OidcError(code, `request to ${new URL(url).origin} failed`, {
       cause: safeCause(error),
     })

@@ -1,4 +1,6 @@
 export { OidcClient } from './client.js'
+export { dpop } from './dpop.js'
+export type { Dpop } from './dpop-binding.js'
 export type { CallbackResult, LogoutOptions } from './client.js'
 export { OidcError, isOidcError } from './errors.js'
 export type { IdTokenCheck, OidcErrorCode, OidcErrorOptions } from './errors.js'

@@ -1,6 +1,7 @@
 import { OidcError } from './errors.js'
 import { calculateCodeChallenge, generateRandom } from './random.js'
 import type { ResolvedConfig } from './config.js'
+import { isDpopKeyPair } from './dpop-binding.js'
 
 /** Options of `login()` and `createLoginUrl()`. */
 export interface LoginOptions {
@@ -23,6 +24,8 @@ export interface LoginTransaction {
   createdAt: number
   maxAge?: number
   returnTo?: string
+  /** The DPoP key pair the code is bound to (`dpop_jkt`), when DPoP is on. */
+  dpopKey?: CryptoKeyPair
 }
 
 // The parameters oidc-browser owns: an extraParams entry may not replace them.
@@ -43,6 +46,7 @@ const protocolParameters = new Set([
   'acr_values',
   'request',
   'request_uri',
+  'dpop_jkt',
 ])
 
 const stringOptions = [
@@ -58,14 +62,16 @@ function invalid(message: string) {
 
 /**
  * Builds the authorization request URL (Core 3.1.2.1, RFC 7636) and the transaction to store.
- * `stateMark` ends the `state` of a popup or silent login (see `flowOf`).
+ * `stateMark` ends the `state` of a popup or silent login (see `isHandoffUrl`). With DPoP, the
+ * code is bound to `dpopKey` (RFC 9449 section 10): a new key pair by default, the session's own
+ * for a silent renewal.
  */
 export async function createAuthorizationRequest(
   config: ResolvedConfig,
   authorizationEndpoint: string,
   options: LoginOptions = {},
   now: number,
-  stateMark = '',
+  { stateMark = '', dpopKey }: { stateMark?: string; dpopKey?: CryptoKeyPair | undefined } = {},
 ): Promise<{ url: string; state: string; transaction: LoginTransaction }> {
   const state = generateRandom() + stateMark
   const transaction: LoginTransaction = {
@@ -91,6 +97,10 @@ export async function createAuthorizationRequest(
   params.set('nonce', transaction.nonce)
   params.set('code_challenge', await calculateCodeChallenge(transaction.codeVerifier))
   params.set('code_challenge_method', 'S256')
+  if (config.dpop) {
+    transaction.dpopKey = dpopKey ?? (await config.dpop.generateKey())
+    params.set('dpop_jkt', await config.dpop.thumbprint(transaction.dpopKey.publicKey))
+  }
   for (const [option, parameter] of stringOptions) {
     const value = options[option]
     if (value === undefined) continue
@@ -123,5 +133,6 @@ export function toLoginTransaction(value: unknown, now: number): LoginTransactio
   if (now - tx.createdAt > 600 || tx.createdAt > now + 60) return undefined
   if (tx.maxAge !== undefined && typeof tx.maxAge !== 'number') return undefined
   if (tx.returnTo !== undefined && typeof tx.returnTo !== 'string') return undefined
+  if (tx.dpopKey !== undefined && !isDpopKeyPair(tx.dpopKey)) return undefined
   return tx as LoginTransaction
 }

@@ -45,7 +45,7 @@ export async function popupAnswer(
 ): Promise<string> {
   let state: string | undefined
   try {
-    const login = await createLogin(ctx, options, flowMarks.popup)
+    const login = await createLogin(ctx, options, { stateMark: flowMarks.popup })
     state = login.state
     const believeClosed = keepsOpener(ctx)
     const answer = awaitAnswer(

@@ -1,6 +1,7 @@
 import { readCallbackUrl } from './callback.js'
 import type { AuthState } from './auth-state.js'
 import type { FlowContext } from './context.js'
+import { dpopBinding, requireDpopSupport } from './dpop-binding.js'
 import { OidcError, isOidcError, safeCause } from './errors.js'
 import { validateIdToken, type IdTokenClaims } from './id-token.js'
 import { createAuthorizationRequest, toLoginTransaction, type LoginOptions } from './login.js'
@@ -23,19 +24,23 @@ export function sweepTransactions(ctx: FlowContext): Promise<void> {
     .catch(() => {})
 }
 
-/** The authorization request of a new login (`url` and `state`); its transaction is stored first. */
+/**
+ * The authorization request of a new login (`url` and `state`); its transaction is stored first.
+ * `dpopKey`: the key a silent renewal keeps (a new one otherwise).
+ */
 export async function createLogin(
   ctx: FlowContext,
   options?: LoginOptions,
-  stateMark?: string,
+  binding?: { stateMark?: string; dpopKey?: CryptoKeyPair | undefined },
 ): Promise<{ url: string; state: string }> {
-  const { authorization_endpoint } = await ctx.provider.metadata()
+  const metadata = await ctx.provider.metadata()
+  requireDpopSupport(ctx.config, metadata)
   const request = await createAuthorizationRequest(
     ctx.config,
-    authorization_endpoint,
+    metadata.authorization_endpoint,
     options,
     ctx.now(),
-    stateMark,
+    binding,
   )
   await Promise.all([
     ctx.transactions.set(transactionKey(request.state), request.transaction),
@@ -118,6 +123,10 @@ export async function redeemCallback(ctx: FlowContext, url: string): Promise<Red
   }
   const code = params.get('code')
   if (!code) throw new OidcError('invalid_callback', 'authorization response has no "code"')
+  // With DPoP, the code is bound to the login's key, and the session is bound to it too.
+  const { dpopKey } = transaction
+  if (ctx.config.dpop && !dpopKey)
+    throw new OidcError('invalid_callback', 'the pending login has no DPoP key')
   // The key set loads while the token request is out; a failure shows again when validating.
   ctx.provider.prefetchKeys()
   const tokens = await fetchToken(
@@ -130,7 +139,7 @@ export async function redeemCallback(ctx: FlowContext, url: string): Promise<Red
       client_id: clientId,
       code_verifier: transaction.codeVerifier,
     },
-    { requireIdToken: true },
+    { requireIdToken: true, ...dpopBinding(ctx.config.dpop, dpopKey) },
   )
   const idToken = tokens.id_token as string
   const now = ctx.now()
@@ -152,6 +161,7 @@ export async function redeemCallback(ctx: FlowContext, url: string): Promise<Red
     expiresAt: tokens.expires_in === undefined ? claims.exp : now + tokens.expires_in,
     ...(tokens.refresh_token === undefined ? {} : { refreshToken: tokens.refresh_token }),
     ...(tokens.scope === undefined ? {} : { scope: tokens.scope }),
+    ...(ctx.config.dpop && { dpopKey }),
   })
   return { session, claims, returnTo: transaction.returnTo }
 }

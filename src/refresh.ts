@@ -1,3 +1,4 @@
+import { dpopBinding, type Dpop } from './dpop-binding.js'
 import { OidcError, isOidcError } from './errors.js'
 import { validateIdToken, type IdTokenClaims, type SignatureExpectations } from './id-token.js'
 import { createSession, type Session } from './session.js'
@@ -14,6 +15,8 @@ export interface RefreshOptions extends SignatureExpectations {
   session: Session & { refreshToken: string }
   /** The validated claims of the session being refreshed. */
   claims: Readonly<IdTokenClaims>
+  /** With DPoP on, the refresh request carries a proof by the session's key. */
+  dpop?: Dpop
 }
 
 export interface Refreshed {
@@ -52,7 +55,7 @@ export async function refreshSession(options: RefreshOptions): Promise<Refreshed
       refresh_token: session.refreshToken,
       scope: session.scope ?? options.scope,
     },
-    { requireIdToken: false },
+    { requireIdToken: false, ...dpopBinding(options.dpop, session.dpopKey) },
   )
   let claims = options.claims
   let pending: OidcError | undefined
@@ -98,6 +101,7 @@ export async function refreshSession(options: RefreshOptions): Promise<Refreshed
     expiresAt: issuedAt + lifetime,
     ...(scope === undefined ? {} : { scope }),
     ...(pendingIdToken === undefined ? {} : { pendingIdToken }),
+    ...(session.dpopKey && { dpopKey: session.dpopKey }),
   })
   return pending ? { session: next, claims, pending } : { session: next, claims }
 }

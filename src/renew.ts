@@ -55,8 +55,9 @@ export function renewSession(ctx: FlowContext): Promise<Session> {
             tolerance: ctx.config.clockTolerance,
             session: { ...session, refreshToken: session.refreshToken },
             claims,
+            ...(ctx.config.dpop && { dpop: ctx.config.dpop }),
           })
-        : await renewSilently(ctx, claims)
+        : await renewSilently(ctx, session, claims)
     } catch (error) {
       throw await refreshFailed(ctx, basis, error)
     }
@@ -90,12 +91,16 @@ export function renewSession(ctx: FlowContext): Promise<Session> {
   })
 }
 
-/** Without a refresh token: a silent sign-in, which must bring back the same user. */
+/**
+ * Without a refresh token: a silent sign-in, which must bring back the same user, and keeps the
+ * session's DPoP key.
+ */
 async function renewSilently(
   ctx: FlowContext,
+  session: Session,
   claims: Readonly<IdTokenClaims>,
 ): Promise<Refreshed> {
-  const next = await silentSession(ctx)
+  const next = await silentSession(ctx, {}, session.dpopKey)
   if (next.claims.sub !== claims.sub) throw loginRequired('the provider has another user signed in')
   return next
 }

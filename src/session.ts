@@ -1,3 +1,4 @@
+import { isDpopKeyPair } from './dpop-binding.js'
 import { generateRandom } from './random.js'
 
 /** The tokens of a signed-in session: in the vault, never in the auth state. */
@@ -19,6 +20,8 @@ export interface Session {
    * `idToken` stays the last verified one until this one passes.
    */
   pendingIdToken?: string
+  /** The DPoP key pair the tokens are bound to (non-extractable), when DPoP is on. */
+  dpopKey?: CryptoKeyPair
 }
 
 /** A new session record from a token response's fields. */
@@ -38,7 +41,10 @@ export function toSession(value: unknown): Session | undefined {
     typeof record.accessToken !== 'string' ||
     !Number.isFinite(record.expiresAt) ||
     !Number.isFinite(record.issuedAt) ||
-    optionalStrings.some((name) => record[name] !== undefined && typeof record[name] !== 'string')
+    optionalStrings.some(
+      (name) => record[name] !== undefined && typeof record[name] !== 'string',
+    ) ||
+    (record.dpopKey !== undefined && !isDpopKeyPair(record.dpopKey))
   )
     return undefined
   return record as Session

@@ -21,8 +21,16 @@ const loginRequired = (message: string, cause?: unknown) =>
  * cookies (the provider then sees no session), a provider that refuses to be framed and the
  * timeout all reject `login_required`. The iframe is always removed.
  */
-export async function silentSession(ctx: FlowContext, options?: LoginOptions) {
-  const { url, state } = await createLogin(ctx, { ...options, prompt: 'none' }, flowMarks.silent)
+export async function silentSession(
+  ctx: FlowContext,
+  options?: LoginOptions,
+  dpopKey?: CryptoKeyPair,
+) {
+  const { url, state } = await createLogin(
+    ctx,
+    { ...options, prompt: 'none' },
+    { stateMark: flowMarks.silent, dpopKey },
+  )
   const frame = document.createElement('iframe')
   frame.hidden = true
   try {

@@ -1,3 +1,4 @@
+import type { DpopBinding } from './dpop-binding.js'
 import { OidcError } from './errors.js'
 import { fetchJson } from './http.js'
 
@@ -68,16 +69,20 @@ export function validateTokenResponse(
 
 /**
  * POSTs a grant to the token endpoint as a plain form (no extra header, so no CORS
- * preflight) and validates the answer. A provider error keeps only its `error` and
- * `error_description`.
+ * preflight, unless a DPoP proof goes along) and validates the answer. A provider error keeps
+ * only its `error` and `error_description`. With DPoP, a token of any other type is refused:
+ * no silent downgrade to a bearer token.
  */
 export async function fetchToken(
   fetchFn: typeof fetch,
   tokenEndpoint: string,
   grant: Record<string, string>,
-  { requireIdToken }: { requireIdToken: boolean },
+  { requireIdToken, dpop }: { requireIdToken: boolean; dpop?: DpopBinding },
 ): Promise<TokenResponse> {
-  const { ok, status, body } = await fetchJson(fetchFn, tokenEndpoint, 'token_error', {
+  const send: typeof fetch = dpop
+    ? (input, init) => dpop.dpop.send(fetchFn, new Request(input, init), dpop.keyPair)
+    : fetchFn
+  const { ok, status, body } = await fetchJson(send, tokenEndpoint, 'token_error', {
     method: 'POST',
     body: new URLSearchParams(grant),
   })
@@ -97,5 +102,8 @@ export async function fetchToken(
       refused.add(failure)
     throw failure
   }
-  return validateTokenResponse(body, { requireIdToken })
+  const tokens = validateTokenResponse(body, { requireIdToken })
+  if (dpop && !/^dpop$/i.test(tokens.token_type))
+    throw tokenError('token response "token_type" is not DPoP')
+  return tokens
 }

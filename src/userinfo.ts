@@ -1,5 +1,6 @@
 import type { FlowContext } from './context.js'
 import { OidcError } from './errors.js'
+import { heldToken, sendWithToken } from './authorized-fetch.js'
 import { fetchJson } from './http.js'
 import { deepFreeze } from './id-token.js'
 
@@ -9,27 +10,29 @@ export type UserInfo = Readonly<Record<string, unknown> & { sub: string }>
 const userinfoError = (message: string) => new OidcError('userinfo_error', message)
 
 /**
- * Asks the userinfo endpoint (Core 5.3) with the access token. The answer must be a JSON object
+ * Asks the userinfo endpoint (Core 5.3) with the access token (DPoP-bound when the session is).
+ * The answer must be a JSON object
  * whose `sub` is the session's (Core 5.3.4); it is returned frozen, apart from the validated
  * claims. Anything else is `userinfo_error`.
  */
 export async function fetchUserInfo(
   ctx: FlowContext,
-  headers: Record<string, string>,
-  sub: string,
+  accessToken: () => Promise<string>,
 ): Promise<UserInfo> {
   const { userinfo_endpoint } = await ctx.provider.metadata()
   if (!userinfo_endpoint) throw userinfoError('the provider has no userinfo endpoint')
+  const held = await heldToken(ctx, accessToken)
+  const state = ctx.core.state()
+  if (state.status !== 'signedIn') throw new OidcError('login_required', 'the session has ended')
   const { ok, status, body } = await fetchJson(
-    ctx.config.fetch,
+    (url, init) => sendWithToken(ctx, new Request(url, init), held),
     userinfo_endpoint,
     'userinfo_error',
-    { headers },
   )
   if (!ok) throw userinfoError(`userinfo endpoint answered HTTP ${status}`)
   if (typeof body !== 'object' || body === null || Array.isArray(body))
     throw userinfoError('userinfo answer is not a JSON object')
-  if ((body as { sub?: unknown }).sub !== sub)
+  if ((body as { sub?: unknown }).sub !== state.claims.sub)
     throw userinfoError('userinfo "sub" is not the session\'s')
   return deepFreeze(body as UserInfo)
 }

@@ -4,6 +4,7 @@ import { readFile } from 'node:fs/promises'
 import { brotliCompressSync, constants, gzipSync } from 'node:zlib'
 import { build } from 'esbuild'
 import { repoRoot } from '../support/static-server.js'
+import { measureDpopSize } from './dpop-size.js'
 
 // SPEC "Performance budgets", gzip: the IIFE with every feature, and an app with redirect login.
 const budget = 15_000
@@ -100,6 +101,8 @@ export async function measureSize(): Promise<string> {
       ([name, bytes]) =>
         `| ${name} | ${bytes} | ${((100 * bytes) / ours.sizes.minified).toFixed(0)} % |`,
     ),
+    '',
+    ...(await measureDpopSize()),
   ]
   return lines.join('\n')
 }

@@ -118,19 +118,28 @@ test(
 )
 
 test(
-  'the demo page: log in in a popup (the page stays), then ask the userinfo endpoint',
+  'the DPoP switch: the API takes the bound token with its proof, and refuses a copied one',
   { timeout: 60_000 },
   async () => {
-    const { context, page } = await openSignedOut()
-    const [popup] = await Promise.all([context.waitForEvent('page'), page.click('#login-popup')])
-    await signInInPopup(popup, 'popup-user')
+    const { context, page, pageErrors } = await openSignedOut()
+    await Promise.all([page.waitForNavigation(), page.check('#dpop')])
+    await page.waitForSelector('#login:not([hidden])')
+    await Promise.all([page.waitForNavigation(), page.click('#login')])
+    await signInAtProvider(page, 'dpop-user')
     await page.waitForSelector('#claims-card:not([hidden])')
-    assert.equal((await readClaimsTable(page)).sub, 'popup-user')
-    await page.click('#userinfo')
+    assert.equal(await page.textContent('#api-path'), '/api/dpop/me')
+    await page.click('#call-api')
     await page.waitForFunction(() =>
-      document.querySelector('#api-result')?.textContent?.startsWith('Userinfo'),
+      document.querySelector('#api-result')?.textContent?.includes('dpop-user'),
     )
-    assert.match((await page.textContent('#api-result')) ?? '', /"sub":"popup-user"/)
+    await page.click('#replay')
+    await page.waitForFunction(() => document.querySelector('#replay-result')?.textContent)
+    assert.equal(
+      await page.textContent('#replay-result'),
+      'Exporting the stored private key: refused (InvalidAccessError). The copied token as Bearer: HTTP 401; with a proof by another key: HTTP 401.',
+    )
+    await page.screenshot({ path: `${repoRoot}/test-results/demo-dpop.png`, fullPage: true })
+    assert.deepEqual(pageErrors, [])
     await context.close()
   },
 )

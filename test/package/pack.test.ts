@@ -97,7 +97,7 @@ test('Node imports the core with no side effect and the same names as the script
     ],
     { cwd: app, encoding: 'utf8' },
   ).trim()
-  assert.equal(names, 'OidcClient,OidcError,isOidcError')
+  assert.equal(names, 'OidcClient,OidcError,dpop,isOidcError')
   // The script tag's global, as a classic script defines it.
   const iifePath = join(app, 'node_modules/oidc-browser/dist/oidc-browser.iife.min.js')
   const script = `require('vm').runInThisContext(require('fs').readFileSync(${JSON.stringify(iifePath)}, 'utf8'))

@@ -1,4 +1,5 @@
 // A real OpenID Provider (oidc-provider) on 127.0.0.1 for the browser tests and the demo.
+import { randomBytes } from 'node:crypto'
 import type { AddressInfo } from 'node:net'
 import { exportJWK, generateKeyPair, type JWK } from 'jose'
 import Provider, { type ClientMetadata } from 'oidc-provider'
@@ -16,6 +17,8 @@ export interface ProviderOptions {
    * `web_message` response mode, as auth0-spa-js expects of its provider (for the benchmark).
    */
   auth0Routes?: boolean
+  /** Demand a DPoP nonce (RFC 9449 section 8) in every proof at the token endpoint. */
+  dpopNonces?: boolean
 }
 
 export interface TestProvider {
@@ -85,6 +88,11 @@ export async function startProvider(options: ProviderOptions): Promise<TestProvi
     features: {
       devInteractions: { enabled: true },
       revocation: { enabled: true },
+      // DPoP is on in oidc-provider 9 by default; nonces need a secret, and a demand for them.
+      dPoP: {
+        enabled: true,
+        ...(options.dpopNonces && { nonceSecret: randomBytes(32), requireNonce: () => true }),
+      },
       webMessageResponseMode: { enabled: !!options.auth0Routes, ack: 'individual-draft-01' },
     },
     ...(options.auth0Routes && { routes: { authorization: '/authorize', token: '/oauth/token' } }),

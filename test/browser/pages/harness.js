@@ -10,6 +10,8 @@ window.startHarness = (lib) => {
       redirectUri,
       postLogoutRedirectUri: redirectUri,
       ...options,
+      // Functions cannot travel from the test: `dpop: true` stands for the module.
+      ...(options?.dpop === true && { dpop: lib.dpop() }),
     })
   const client = makeClient(config.client)
   const events = []

@@ -1,0 +1,66 @@
+import type { FlowContext } from './context.js'
+import { OidcError } from './errors.js'
+
+// `getAccessToken()`: refreshes first when due.
+type TokenSource = () => Promise<string>
+
+/** The access token and the key it is bound to, as the session holds them together. */
+export async function heldToken(ctx: FlowContext, accessToken: TokenSource) {
+  const token = await accessToken()
+  const { session } = ctx.core.held()
+  // A login or logout in between: the token and the held key may no longer belong together.
+  if (session?.accessToken !== token) throw new OidcError('login_required', 'the session has ended')
+  return { token, keyPair: session.dpopKey }
+}
+
+/** Sends `request` with the token in `Authorization`, and a DPoP proof when it is bound. */
+export function sendWithToken(
+  ctx: FlowContext,
+  request: Request,
+  { token, keyPair }: Awaited<ReturnType<typeof heldToken>>,
+): Promise<Response> {
+  const { dpop, fetch } = ctx.config
+  const bound = dpop && keyPair
+  request.headers.set('Authorization', `${bound ? 'DPoP' : 'Bearer'} ${token}`)
+  return bound ? dpop.send(fetch, request, keyPair, token) : fetch(request)
+}
+
+/** The access token for `url` and the key it is bound to; refuses an origin not allowed. */
+async function tokenFor(ctx: FlowContext, url: string, accessToken: TokenSource) {
+  const here = typeof location === 'undefined' ? undefined : location
+  const { origin, href } = new URL(url, here?.href)
+  if (!(ctx.config.apiOrigins ?? [here?.origin]).includes(origin))
+    throw new OidcError('invalid_config', `${origin} is not in "apiOrigins"`)
+  return { href, dpop: ctx.config.dpop, ...(await heldToken(ctx, accessToken)) }
+}
+
+/**
+ * `fetch` with the access token attached, for allowed origins only (SPEC "Using the tokens").
+ * Redirects are not followed: a browser may keep `Authorization` across origins, and none
+ * drops `DPoP`; the app gets the `opaqueredirect` answer instead.
+ */
+export async function authorizedFetch(
+  ctx: FlowContext,
+  accessToken: TokenSource,
+  input: RequestInfo | URL,
+  init?: RequestInit,
+): Promise<Response> {
+  const request = new Request(input, { ...init, redirect: 'manual' })
+  return sendWithToken(ctx, request, await tokenFor(ctx, request.url, accessToken))
+}
+
+/** The headers `authorizedFetch` would send, for another HTTP client. */
+export async function authorizationHeaders(
+  ctx: FlowContext,
+  accessToken: TokenSource,
+  method: string,
+  url: string,
+): Promise<Record<string, string>> {
+  const { href, token, dpop, keyPair } = await tokenFor(ctx, url, accessToken)
+  return dpop && keyPair
+    ? {
+        Authorization: `DPoP ${token}`,
+        DPoP: await dpop.proof(keyPair, { htm: method, htu: href, accessToken: token }),
+      }
+    : { Authorization: `Bearer ${token}` }
+}
