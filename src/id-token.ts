@@ -1,4 +1,4 @@
-import { base64url, compactVerify, decodeProtectedHeader, errors } from 'jose'
+import { base64url, compactVerify, decodeProtectedHeader } from 'jose'
 import type { JWK } from 'jose'
 import { OidcError, idTokenInvalid, safeCause, type IdTokenCheck } from './errors.js'
 import { allowedAlgorithms } from './jwks.js'
@@ -108,9 +108,11 @@ async function verifyWith(token: string, alg: string, key: JWK) {
     // jose imports the JWK once per key object and algorithm, and checks its use, alg and key_ops again.
     return await compactVerify(token, key, { algorithms: [alg] })
   } catch (error) {
-    if (error instanceof errors.JWSSignatureVerificationFailed)
+    // jose's documented error codes, not its classes: importing those would bundle all fifteen.
+    const { code } = error as { code?: unknown }
+    if (code === 'ERR_JWS_SIGNATURE_VERIFICATION_FAILED')
       fail('signature', 'ID token signature is not valid')
-    if (error instanceof errors.JWSInvalid)
+    if (code === 'ERR_JWS_INVALID')
       fail('malformed', 'ID token is not a valid JWS', safeCause(error))
     throw new OidcError('jwks_error', 'the provider key could not be used', {
       cause: safeCause(error),
