@@ -1,4 +1,5 @@
-import { base64url, compactVerify, decodeProtectedHeader } from 'jose'
+import { compactVerify, decodeProtectedHeader } from 'jose'
+import { encode } from 'jose/base64url'
 import type { JWK } from 'jose'
 import { OidcError, idTokenInvalid, safeCause, type IdTokenCheck } from './errors.js'
 import { allowedAlgorithms } from './jwks.js'
@@ -222,7 +223,7 @@ export async function calculateAtHash(accessToken: string, alg: string): Promise
   const digest = new Uint8Array(
     await crypto.subtle.digest(`SHA-${bits}`, new TextEncoder().encode(accessToken)),
   )
-  return base64url.encode(digest.slice(0, digest.length / 2))
+  return encode(digest.slice(0, digest.length / 2))
 }
 
 function deepFreeze<T>(value: T): T {
