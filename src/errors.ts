@@ -61,10 +61,8 @@ export class OidcError extends Error {
     // Error takes `cause` from the options and ignores the rest.
     super(message, options)
     this.code = code
-    const { reason, error, errorDescription } = options
-    if (reason) this.reason = reason
-    if (error !== undefined) this.error = error
-    if (errorDescription !== undefined) this.errorDescription = errorDescription
+    for (const name of ['reason', 'error', 'errorDescription'] as const)
+      if (options[name] !== undefined) (this as Record<string, unknown>)[name] = options[name]
     ;(this as { [brand]?: true })[brand] = true
   }
 }
