@@ -1,5 +1,4 @@
-import { compactVerify } from 'jose'
-import { encode } from 'jose/base64url'
+import { base64url, compactVerify } from 'jose'
 import type { JWK } from 'jose'
 import { OidcError, idTokenInvalid, isOidcError, safeCause, type IdTokenCheck } from './errors.js'
 import { allowedAlgorithms } from './jwks.js'
@@ -224,7 +223,7 @@ export async function calculateAtHash(accessToken: string, alg: string): Promise
   const digest = new Uint8Array(
     await crypto.subtle.digest(`SHA-${bits}`, new TextEncoder().encode(accessToken)),
   )
-  return encode(digest.slice(0, digest.length / 2))
+  return base64url.encode(digest.slice(0, digest.length / 2))
 }
 
 // The payload is a fresh parse that nothing else holds, and JSON has no cycles: frozen in place.
