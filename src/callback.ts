@@ -1,4 +1,5 @@
 import { OidcError } from './errors.js'
+import { parseUrl } from './url.js'
 
 // Parameters an authorization response may add to the redirect URI (RFC 6749 4.1.2, RFC 9207, OIDC Session 1.0).
 const responseParameters = [
@@ -10,14 +11,6 @@ const responseParameters = [
   'error_uri',
   'session_state',
 ]
-
-function parseUrl(url: string): URL | undefined {
-  try {
-    return new URL(url)
-  } catch {
-    return undefined
-  }
-}
 
 function isRedirectUri(url: URL, redirectUri: string): boolean {
   const expected = new URL(redirectUri)

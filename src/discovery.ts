@@ -15,16 +15,15 @@ export interface ProviderMetadata {
   dpop_signing_alg_values_supported?: string[]
 }
 
-const requiredEndpoints = ['authorization_endpoint', 'token_endpoint', 'jwks_uri'] as const
-const optionalEndpoints = [
+// The first three are required.
+const endpoints = [
+  'authorization_endpoint',
+  'token_endpoint',
+  'jwks_uri',
   'end_session_endpoint',
   'revocation_endpoint',
   'userinfo_endpoint',
-] as const
-const algorithmLists = [
-  'id_token_signing_alg_values_supported',
-  'dpop_signing_alg_values_supported',
-] as const
+]
 
 /**
  * Checks a discovery document (SPEC rule 6) and returns a copy holding only the fields we
@@ -35,39 +34,38 @@ export function validateMetadata(
   issuer: string,
   code: 'discovery_error' | 'invalid_config' = 'discovery_error',
 ): ProviderMetadata {
-  const fail = (message: string) => new OidcError(code, message)
-  if (typeof value !== 'object' || value === null || Array.isArray(value)) {
-    throw fail('provider metadata is not a JSON object')
-  }
+  if (typeof value !== 'object' || value === null || Array.isArray(value))
+    throw new OidcError(code, 'provider metadata is not a JSON object')
   const doc = value as Record<string, unknown>
-  if (doc.issuer !== issuer)
-    throw fail('"issuer" of the provider metadata is not the configured issuer')
-  const metadata: Record<string, unknown> = { issuer }
-  for (const name of requiredEndpoints) {
-    if (!parseSecureUrl(doc[name]))
-      throw fail(`"${name}" of the provider metadata is not an absolute https URL`)
-    metadata[name] = doc[name]
+  const metadata: Record<string, unknown> = {}
+  // Checks the field `name` (skipped when optional and absent), then copies it.
+  const take = (name: string, required: boolean, valid: boolean, rule: string) => {
+    if (doc[name] === undefined && !required) return
+    if (!valid) throw new OidcError(code, `"${name}" of the provider metadata ${rule}`)
+    metadata[name] = Array.isArray(doc[name]) ? [...doc[name]] : doc[name]
   }
-  for (const name of optionalEndpoints) {
-    if (doc[name] === undefined) continue
-    if (!parseSecureUrl(doc[name]))
-      throw fail(`"${name}" of the provider metadata is not an absolute https URL`)
-    metadata[name] = doc[name]
-  }
-  for (const name of algorithmLists) {
+  take('issuer', true, doc.issuer === issuer, 'is not the configured issuer')
+  endpoints.forEach((name, index) =>
+    take(name, index < 3, !!parseSecureUrl(doc[name]), 'is not an absolute https URL'),
+  )
+  for (const name of [
+    'id_token_signing_alg_values_supported',
+    'dpop_signing_alg_values_supported',
+  ]) {
     const algs = doc[name]
-    if (algs === undefined) continue
-    if (!(Array.isArray(algs) && algs.every((alg) => typeof alg === 'string')))
-      throw fail(`"${name}" of the provider metadata is of the wrong type`)
-    metadata[name] = [...algs]
-  }
-  const issParam = doc.authorization_response_iss_parameter_supported
-  if (issParam !== undefined && typeof issParam !== 'boolean') {
-    throw fail(
-      '"authorization_response_iss_parameter_supported" of the provider metadata is of the wrong type',
+    take(
+      name,
+      false,
+      Array.isArray(algs) && algs.every((alg) => typeof alg === 'string'),
+      'is not an array of strings',
     )
   }
-  if (issParam !== undefined) metadata.authorization_response_iss_parameter_supported = issParam
+  take(
+    'authorization_response_iss_parameter_supported',
+    false,
+    typeof doc.authorization_response_iss_parameter_supported === 'boolean',
+    'is not a boolean',
+  )
   return metadata as unknown as ProviderMetadata
 }
 

@@ -35,11 +35,11 @@ export type IdTokenCheck =
 
 export interface OidcErrorOptions {
   /** The check that failed, for `id_token_invalid`. */
-  reason?: IdTokenCheck
+  reason?: IdTokenCheck | undefined
   /** The provider's `error`, for `authorization_error` and `token_error`. */
-  error?: string
+  error?: string | undefined
   /** The provider's `error_description`, for `authorization_error` and `token_error`. */
-  errorDescription?: string
+  errorDescription?: string | undefined
   cause?: unknown
 }
 
@@ -62,13 +62,11 @@ export class OidcError extends Error {
   declare readonly errorDescription?: string
 
   constructor(code: OidcErrorCode, message: string, options: OidcErrorOptions = {}) {
-    // Error takes `cause` from the options and ignores the rest.
-    super(message, options)
+    // Error takes `cause` from the options and ignores the rest; an undefined one is no cause.
+    super(message, options.cause === undefined ? {} : options)
     this.code = code
-    const { reason, error, errorDescription } = options
-    if (reason) this.reason = reason
-    if (error !== undefined) this.error = error
-    if (errorDescription !== undefined) this.errorDescription = errorDescription
+    for (const name of ['reason', 'error', 'errorDescription'] as const)
+      if (options[name] !== undefined) (this as Record<string, unknown>)[name] = options[name]
     ;(this as { [brand]?: true })[brand] = true
   }
 }
@@ -79,11 +77,7 @@ export function isOidcError(value: unknown): value is OidcError {
 }
 
 export function idTokenInvalid(reason: IdTokenCheck, message: string, cause?: unknown): OidcError {
-  return new OidcError(
-    'id_token_invalid',
-    message,
-    cause === undefined ? { reason } : { reason, cause },
-  )
+  return new OidcError('id_token_invalid', message, { reason, cause })
 }
 
 /**

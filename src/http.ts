@@ -30,23 +30,26 @@ export async function fetchJson(
   } catch (error) {
     // A DPoP sender's own error (a nonce it cannot read) says more than "failed".
     if (isOidcError(error)) throw error
-    throw new OidcError(code, `request to ${new URL(url).origin} failed`, {
-      cause: safeCause(error),
-    })
+    throw requestError(code, url, 'failed', { cause: safeCause(error) })
   }
+  const { ok, status } = response
   let body: unknown
   try {
     body = await response.json()
   } catch {
     // An error answer with no JSON body is still an answer: its status decides.
-    if (!response.ok) return { ok: false, status: response.status, body: undefined }
-    throw new OidcError(
-      code,
-      `response of ${new URL(url).origin} (HTTP ${response.status}) is not JSON`,
-    )
+    if (ok) throw requestError(code, url, `answered HTTP ${status}, not JSON`)
   }
-  return { ok: response.ok, status: response.status, body }
+  return { ok, status, body }
 }
+
+// Messages name the origin only: a URL's path or query may carry more than it should show.
+const requestError = (
+  code: OidcErrorCode,
+  url: string,
+  what: string,
+  options?: { cause: unknown },
+) => new OidcError(code, `request to ${new URL(url).origin} ${what}`, options)
 
 /** A GET whose 2xx JSON body is returned; anything else is `OidcError(code)`. */
 export async function getJson(
@@ -55,6 +58,6 @@ export async function getJson(
   code: OidcErrorCode,
 ): Promise<unknown> {
   const { ok, status, body } = await fetchJson(fetchFn, url, code)
-  if (!ok) throw new OidcError(code, `request to ${new URL(url).origin} answered HTTP ${status}`)
+  if (!ok) throw requestError(code, url, `answered HTTP ${status}`)
   return body
 }

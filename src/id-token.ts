@@ -1,6 +1,6 @@
-import { base64url, compactVerify, decodeProtectedHeader, errors } from 'jose'
+import { base64url, compactVerify } from 'jose'
 import type { JWK } from 'jose'
-import { OidcError, idTokenInvalid, safeCause, type IdTokenCheck } from './errors.js'
+import { OidcError, idTokenInvalid, isOidcError, safeCause, type IdTokenCheck } from './errors.js'
 import { allowedAlgorithms } from './jwks.js'
 
 /** The payload of an ID token that passed validation. */
@@ -52,9 +52,9 @@ const prototypeNames = new Set(['__proto__', 'constructor', 'prototype'])
 const validated = new WeakSet<object>()
 
 /** True for claims returned by one of this module's validators. */
-export function isValidatedClaims(value: unknown): value is Readonly<IdTokenClaims> {
-  return typeof value === 'object' && value !== null && validated.has(value)
-}
+export const isValidatedClaims = (value: unknown): value is Readonly<IdTokenClaims> =>
+  // WeakSet.has answers false for a primitive.
+  validated.has(value as object)
 
 /**
  * Validates an ID token from a token response (OpenID Connect Core 3.1.3.7) and returns its
@@ -69,16 +69,18 @@ export async function validateIdToken(
   const { payload, alg } = await verifySignature(token, expectations)
   checkAudience(payload, expectations)
   const { previous } = expectations
-  if (previous && audienceKey(payload.aud) !== audienceKey(previous.aud))
-    fail('aud', 'refreshed ID token has another "aud"')
+  // A refreshed token names the same user: its claim equals the session's.
+  const same = (claim: 'aud' | 'sub' | 'auth_time', equal: boolean) =>
+    previous && !equal && fail(claim, `refreshed ID token has another "${claim}"`)
+  same('aud', audienceKey(payload.aud) === audienceKey(previous?.aud))
   await checkClaims(payload, alg, expectations)
-  if (previous && payload.sub !== previous.sub) fail('sub', 'refreshed ID token has another "sub"')
-  if (
-    previous?.auth_time !== undefined &&
-    payload.auth_time !== undefined &&
-    payload.auth_time !== previous.auth_time
+  same('sub', payload.sub === previous?.sub)
+  same(
+    'auth_time',
+    previous?.auth_time === undefined ||
+      payload.auth_time === undefined ||
+      payload.auth_time === previous.auth_time,
   )
-    fail('auth_time', 'refreshed ID token has another "auth_time"')
   return mint(payload)
 }
 
@@ -103,47 +105,49 @@ function fail(reason: IdTokenCheck, message: string, cause?: unknown): never {
   throw idTokenInvalid(reason, message, cause)
 }
 
-async function verifyWith(token: string, alg: string, key: JWK) {
-  try {
-    // jose imports the JWK once per key object and algorithm, and checks its use, alg and key_ops again.
-    return await compactVerify(token, key, { algorithms: [alg] })
-  } catch (error) {
-    if (error instanceof errors.JWSSignatureVerificationFailed)
-      fail('signature', 'ID token signature is not valid')
-    if (error instanceof errors.JWSInvalid)
-      fail('malformed', 'ID token is not a valid JWS', safeCause(error))
-    throw new OidcError('jwks_error', 'the provider key could not be used', {
-      cause: safeCause(error),
-    })
-  }
-}
-
 async function verifySignature(token: string, { algorithms, resolveKey }: SignatureExpectations) {
-  let header: ReturnType<typeof decodeProtectedHeader>
-  try {
-    header = decodeProtectedHeader(token)
-  } catch (error) {
-    fail('malformed', 'ID token header is not valid', safeCause(error))
-  }
-  // No JWS extension is understood here, so any "crit" is refused (RFC 7515 section 4.1.11).
-  if ('crit' in header) fail('crit', 'ID token header has a "crit" parameter')
-  const { alg, kid } = header
-  // Filtered again here, so that no allow-list can ever let `none` or an HMAC algorithm through.
-  if (typeof alg !== 'string' || !allowedAlgorithms(algorithms).includes(alg))
-    fail('alg', 'ID token "alg" is not allowed')
-  if (kid !== undefined && typeof kid !== 'string') fail('kid', 'ID token "kid" is not a string')
-  // Only the provider's JWKS supplies keys: "jku", "jwk", "x5u" and "x5c" are never read.
-  const keyHeader = kid === undefined ? { alg } : { alg, kid }
-  const key = await resolveKey(keyHeader)
+  let header: { alg: string; kid?: string } | undefined
+  let key: JWK | undefined
+  // jose parses the protected header and hands it to this function to get the key; with
+  // `fresh`, the key is the one a refetch found.
+  const verify = (fresh?: JWK) =>
+    compactVerify(token, async (parsed) => {
+      if (fresh) return fresh
+      // No JWS extension is understood here, so any "crit" is refused (RFC 7515 section 4.1.11).
+      if ('crit' in parsed) fail('crit', 'ID token header has a "crit" parameter')
+      const { alg, kid } = parsed
+      // Filtered again here, so that no allow-list can ever let `none` or an HMAC algorithm through.
+      if (typeof alg !== 'string' || !allowedAlgorithms(algorithms).includes(alg))
+        fail('alg', 'ID token "alg" is not allowed')
+      if (kid !== undefined && typeof kid !== 'string')
+        fail('kid', 'ID token "kid" is not a string')
+      // Only the provider's JWKS supplies keys: "jku", "jwk", "x5u" and "x5c" are never read.
+      header = kid === undefined ? { alg } : { alg, kid }
+      return (key = await resolveKey(header))
+    }).catch((error: unknown) => {
+      if (isOidcError(error)) throw error
+      // jose's documented error codes, not its classes: importing those would bundle all fifteen.
+      const { code } = error as { code?: unknown }
+      if (code === 'ERR_JWS_SIGNATURE_VERIFICATION_FAILED')
+        fail('signature', 'ID token signature is not valid')
+      if (code === 'ERR_JWS_INVALID')
+        fail('malformed', 'ID token is not a valid JWS', safeCause(error))
+      // Before it asks for the key, jose refuses only a "crit" extension it does not know.
+      if (!header) fail('crit', 'ID token header has a "crit" parameter', safeCause(error))
+      throw new OidcError('jwks_error', 'the provider key could not be used', {
+        cause: safeCause(error),
+      })
+    })
   let verified: Awaited<ReturnType<typeof compactVerify>>
   try {
-    verified = await verifyWith(token, alg, key)
+    verified = await verify()
   } catch (error) {
     // The provider may have replaced its key under the same kid, or its only key: one fresh
     // look at its JWKS, at most once per refetch interval as for an unknown kid.
-    const fresh = (error as OidcError).reason !== 'malformed' && (await resolveKey(keyHeader, key))
+    const fresh =
+      key && (error as OidcError).reason !== 'malformed' && (await resolveKey(header!, key))
     if (!fresh || fresh === key) throw error
-    verified = await verifyWith(token, alg, fresh)
+    verified = await verify(fresh)
   }
   // The payload as verified, parsed once.
   let payload: Record<string, unknown> | undefined
@@ -155,7 +159,7 @@ async function verifySignature(token: string, { algorithms, resolveKey }: Signat
   } catch {}
   if (typeof payload !== 'object' || payload === null || Array.isArray(payload))
     fail('malformed', 'ID token payload is not a JSON object')
-  return { payload, alg }
+  return { payload, alg: header!.alg }
 }
 
 function checkAudience(
@@ -177,9 +181,8 @@ function checkAudience(
   if (azp !== undefined && azp !== clientId) fail('azp', 'unexpected "azp" claim value')
 }
 
-function isNumber(value: unknown): value is number {
-  return typeof value === 'number' && Number.isFinite(value)
-}
+// A JSON number: Number.isFinite is false for anything else, and never coerces.
+const isNumber = Number.isFinite as (value: unknown) => value is number
 
 async function checkClaims(
   payload: Record<string, unknown>,
@@ -223,16 +226,17 @@ export async function calculateAtHash(accessToken: string, alg: string): Promise
   return base64url.encode(digest.slice(0, digest.length / 2))
 }
 
+// A fresh parse that nothing else holds, and JSON has no cycles: frozen in place.
 export function deepFreeze<T>(value: T): T {
-  if (typeof value === 'object' && value !== null && !Object.isFrozen(value)) {
+  if (typeof value === 'object' && value !== null) {
+    Object.values(value).forEach(deepFreeze)
     Object.freeze(value)
-    for (const child of Object.values(value)) deepFreeze(child)
   }
   return value
 }
 
 function mint(payload: Record<string, unknown>): Readonly<IdTokenClaims> {
-  const claims = deepFreeze(structuredClone(payload)) as IdTokenClaims
+  const claims = deepFreeze(payload) as IdTokenClaims
   validated.add(claims)
   return claims
 }

@@ -1,10 +1,11 @@
-// Size: the script-tag build against the budget, and what each library adds to an app bundle.
+// Size: the script-tag build against the budget, what each library adds to an app bundle, and
+// what each optional feature adds to ours.
 import { execFileSync } from 'node:child_process'
+import { existsSync } from 'node:fs'
 import { readFile } from 'node:fs/promises'
 import { brotliCompressSync, constants, gzipSync } from 'node:zlib'
-import { build } from 'esbuild'
+import { build, type Metafile, type Plugin } from 'esbuild'
 import { repoRoot } from '../support/static-server.js'
-import { measureDpopSize } from './dpop-size.js'
 
 // SPEC "Performance budgets", gzip: the IIFE with every feature, and an app with redirect login.
 const budget = 15_000
@@ -13,6 +14,22 @@ const appBudget = 13_000
 const appAim = 11_000
 // Names that only JWE code carries: their presence would mean more of jose than verification.
 const jweOnly = ['RSA-OAEP', 'AES-GCM', 'PBKDF2', 'ECDH']
+
+/**
+ * The optional features and the modules that implement them: edit this table when a module is
+ * renamed. A feature with `export` is one an app opts into by importing that name (DPoP): its
+ * marginal bytes are those of an app importing it too. The others are methods of `OidcClient`,
+ * which no bundler can drop: their marginal bytes are what the app loses when their modules are
+ * replaced by empty stubs. A feature whose export or modules are missing is listed as absent.
+ */
+const features: { name: string; export?: string; modules: string[] }[] = [
+  { name: 'DPoP (`dpop()`)', export: 'dpop', modules: ['src/dpop.ts'] },
+  { name: '`client.fetch`', modules: ['src/authorized-fetch.ts'] },
+  { name: 'popup sign-in', modules: ['src/popup.ts'] },
+  { name: 'silent sign-in', modules: ['src/silent.ts'] },
+  { name: 'the hand-off both share', modules: ['src/handoff.ts'] },
+  { name: 'userinfo', modules: ['src/userinfo.ts'] },
+]
 
 const gzip = (bytes: Uint8Array) => gzipSync(bytes, { level: 9 }).length
 const brotli = (bytes: Uint8Array) =>
@@ -28,10 +45,14 @@ function sizesOf(bytes: Uint8Array): Sizes {
   return { minified: bytes.length, gzip: gzip(bytes), brotli: brotli(bytes) }
 }
 
-/** An app that imports one name, bundled as the issue says: esbuild, minified, ESM, browser. */
-async function appBundle(source: string) {
+/**
+ * An app made of `source`, bundled as the issue says: esbuild, minified, ESM, browser.
+ * `oidc-browser` is the built `dist/index.js`; `./src/…` imports bundle the sources, where
+ * `stubbed` modules are replaced by empty functions of the same export names.
+ */
+async function appBundle(source: string, stubbed: string[] = []) {
   const result = await build({
-    stdin: { contents: source, resolveDir: repoRoot, loader: 'js' },
+    stdin: { contents: source, resolveDir: repoRoot, loader: 'ts' },
     bundle: true,
     minify: true,
     format: 'esm',
@@ -39,11 +60,76 @@ async function appBundle(source: string) {
     write: false,
     metafile: true,
     logLevel: 'silent',
+    // Metafile paths relative to the repository: `src/…`, `node_modules/…`.
+    absWorkingDir: repoRoot,
     alias: { 'oidc-browser': `${repoRoot}/dist/index.js` },
+    plugins: [stubPlugin(stubbed.map((path) => `${repoRoot}/${path}`))],
   })
   const [output] = result.outputFiles
   const inputs = Object.values(result.metafile.outputs)[0].inputs
   return { sizes: sizesOf(output.contents), inputs }
+}
+
+/** The value exports of a module, as esbuild reads them. */
+async function exportsOf(path: string): Promise<string[]> {
+  const { metafile } = await build({
+    entryPoints: [path],
+    write: false,
+    metafile: true,
+    format: 'esm',
+    logLevel: 'silent',
+  })
+  return Object.values(metafile.outputs)[0].exports
+}
+
+function stubPlugin(paths: string[]): Plugin {
+  return {
+    name: 'stub',
+    setup(bundler) {
+      bundler.onLoad({ filter: /\.ts$/ }, async ({ path }) => {
+        if (!paths.includes(path)) return undefined
+        const names = await exportsOf(path)
+        return {
+          contents: names.map((name) => `export function ${name}() {}`).join('\n'),
+          loader: 'js',
+        }
+      })
+    },
+  }
+}
+
+const ownBytes = (inputs: Metafile['outputs'][string]['inputs'], modules: string[]) =>
+  modules.reduce((sum, path) => sum + (inputs[path]?.bytesInOutput ?? 0), 0)
+
+/** Each feature's marginal bytes in an app bundle, or why it is not measured. */
+async function measureFeatures() {
+  const core = "export { OidcClient } from './src/index.ts'"
+  const full = await appBundle(core)
+  const rows: string[] = []
+  for (const feature of features) {
+    const present = feature.modules.filter((path) => existsSync(`${repoRoot}/${path}`))
+    let cells: string
+    if (feature.export) {
+      if (!(await exportsOf(`${repoRoot}/dist/index.js`)).includes(feature.export)) {
+        rows.push(
+          `| ${feature.name} | \`${feature.export}\` not exported by dist/index.js | – | – | – |`,
+        )
+        continue
+      }
+      const without = await appBundle("export { OidcClient } from 'oidc-browser'")
+      const withIt = await appBundle(`export { OidcClient, ${feature.export} } from 'oidc-browser'`)
+      cells = `${withIt.sizes.minified - without.sizes.minified} B | ${withIt.sizes.gzip - without.sizes.gzip} B | app importing \`${feature.export}\` too, minus app without; ${ownBytes(full.inputs, present)} B of its modules in an app without it`
+    } else {
+      if (present.length === 0) {
+        rows.push(`| ${feature.name} | ${feature.modules.join(', ')}: not present | – | – | – |`)
+        continue
+      }
+      const stubbed = await appBundle(core, present)
+      cells = `${full.sizes.minified - stubbed.sizes.minified} B | ${full.sizes.gzip - stubbed.sizes.gzip} B | app minus app with the modules stubbed`
+    }
+    rows.push(`| ${feature.name} | ${present.join(', ') || '–'} | ${cells} |`)
+  }
+  return { full, rows }
 }
 
 const kb = (bytes: number) => `${(bytes / 1000).toFixed(2)} kB`
@@ -62,6 +148,11 @@ export async function measureSize(): Promise<string> {
     ),
   }
   const ours = apps['oidc-browser `OidcClient`']
+  const { full: fromSources, rows: featureRows } = await measureFeatures()
+  const modules = Object.entries(fromSources.inputs)
+    .filter(([, { bytesInOutput }]) => bytesInOutput > 0)
+    .sort(([, a], [, b]) => b.bytesInOutput - a.bytesInOutput)
+    .map(([path, { bytesInOutput }]) => `${path.replace(/^.*node_modules\//, '')} ${bytesInOutput}`)
   const share = { 'jose': 0, 'idb-keyval': 0, 'oidc-browser (own code)': 0 }
   for (const [path, { bytesInOutput }] of Object.entries(ours.inputs)) {
     const key = path.includes('node_modules/jose')
@@ -102,7 +193,13 @@ export async function measureSize(): Promise<string> {
         `| ${name} | ${bytes} | ${((100 * bytes) / ours.sizes.minified).toFixed(0)} % |`,
     ),
     '',
-    ...(await measureDpopSize()),
+    `Per module (minified bytes in the same app bundled from \`src/\`, ${fromSources.sizes.gzip} B gzip; esbuild metafile \`bytesInOutput\`): ${modules.join(', ')}.`,
+    '',
+    "What each optional feature adds to that app (a feature's modules are in `features`, test/bench/size.ts):",
+    '',
+    '| feature | modules | minified | gzip | measured as |',
+    '| --- | --- | ---: | ---: | --- |',
+    ...featureRows,
   ]
   return lines.join('\n')
 }

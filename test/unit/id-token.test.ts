@@ -101,8 +101,25 @@ describe('signature and key selection', () => {
     await rejectsWith(validate(token), 'id_token_invalid', 'signature')
   })
 
+  test('a key that fails is looked up once more, and the fresh key verifies', async () => {
+    const rotated = await makeKey('RS256', rs256.kid)
+    const asked: boolean[] = []
+    const resolveKey = async (_header: unknown, failed?: unknown) => {
+      asked.push(failed !== undefined)
+      return failed ? rotated.jwk : rs256.jwk
+    }
+    const result = await validate(await sign(claims(), rotated), { resolveKey })
+    assert.equal(result.sub, 'user-1')
+    assert.deepEqual(asked, [false, true])
+  })
+
   test('crit-header is rejected', async () => {
     const token = await sign(claims(), rs256, { crit: ['exp'], exp: now + 300 })
+    await rejectsWith(validate(token), 'id_token_invalid', 'crit')
+  })
+
+  test('crit-header naming an extension jose knows (b64) is rejected too', async () => {
+    const token = await sign(claims(), rs256, { crit: ['b64'], b64: true })
     await rejectsWith(validate(token), 'id_token_invalid', 'crit')
   })
 
