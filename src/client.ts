@@ -61,6 +61,8 @@ export class OidcClient extends AuthEventTarget {
     const namespace = JSON.stringify([config.issuer, config.clientId])
     const transactions = createIdbVault(namespace)
     let vault: Vault = config.persist === 'memory' ? createMemoryVault() : transactions
+    // No request here, ever; opening our database early is allowed, and shortens init().
+    if (vault === transactions) transactions.open()
     const channel = createTabChannel(`oidc-browser${namespace}`, (message) => {
       // A tab still restoring takes the message once restored; a closed client hears nothing.
       if (!this.#closed && this.#restoring)

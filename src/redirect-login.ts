@@ -67,6 +67,8 @@ export async function failLogin(
 export async function completeLogin(ctx: FlowContext, url: string): Promise<CallbackResult> {
   const { issuer, clientId, redirectUri, clockTolerance } = ctx.config
   const { state, params } = readCallbackUrl(url, redirectUri)
+  // Cached discovery and keys come in one read, queued before the login transaction's take.
+  ctx.provider.preload()
   // Taken (read and deleted) at once, whatever follows: a callback URL works once.
   const transaction = toLoginTransaction(
     await ctx.transactions.del(transactionKey(state)),

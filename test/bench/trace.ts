@@ -71,10 +71,19 @@ export async function traceOidcBrowser(bench: Bench): Promise<string> {
   const reloads: TraceEvent[][] = []
   const callbacks: TraceEvent[][] = []
   const known = { reload: [] as number[], callback: [] as number[] }
+  const floor = { open: [] as number[], read: [] as number[] }
   for (let round = 0; round < contexts; round++) {
     const context = await newAppContext(bench, app)
-    await context.addInitScript({ path: `${repoRoot}/test/bench/pages/trace.js` })
     const page = await context.newPage()
+    await page.goto(`${bench.server.origin}/bench/idb-floor.html`)
+    await page.evaluate(() => (window as unknown as { floor: Promise<unknown> }).floor)
+    await page.reload()
+    const bare = await page.evaluate(
+      () => (window as unknown as { floor: Promise<{ open: number; read: number }> }).floor,
+    )
+    floor.open.push(bare.open)
+    floor.read.push(bare.read)
+    await context.addInitScript({ path: `${repoRoot}/test/bench/pages/trace.js` })
     await page.goto(appUrl(bench, app))
     await ready(page, false)
     await logIn(page)
@@ -99,6 +108,10 @@ export async function traceOidcBrowser(bench: Bench): Promise<string> {
     'so these runs are not the ones timed above. Steps that overlap run at the same time.',
     '',
     table('Reload, signed in', reloads, known.reload),
+    '',
+    'The floor under it, in the same contexts without instrumentation: a bare page of the same',
+    `origin that opens an IndexedDB database on a reload takes **${spread(floor.open).median.toFixed(1)} ms** to`,
+    `open it and **${spread(floor.read).median.toFixed(1)} ms** more to read one record (medians).`,
     '',
     table('Callback with cached discovery and JWKS', callbacks, known.callback),
   ].join('\n')

@@ -35,27 +35,33 @@
     request.addEventListener('success', () => record('IndexedDB open', start))
     return request
   }
+  // A read transaction counts until its last result is there; a write one until it committed.
   const operations = new WeakMap()
   const transaction = IDBDatabase.prototype.transaction
   IDBDatabase.prototype.transaction = function (...args) {
     const start = performance.now()
     const created = transaction.apply(this, args)
-    operations.set(created, [])
-    const done = () =>
-      record(`IndexedDB ${created.mode}: ${operations.get(created).join(', ')}`, start)
+    const ops = { names: [], answered: start }
+    operations.set(created, ops)
+    const done = () => {
+      const end = created.mode === 'readonly' ? ops.answered : performance.now()
+      events.push({ name: `IndexedDB ${created.mode}: ${ops.names.join(', ')}`, start, end })
+    }
     created.addEventListener('complete', done)
     created.addEventListener('abort', done)
     return created
   }
-  // Keys are (issuer, client id) in JSON, then the record's name.
-  const short = (key) => (typeof key === 'string' ? key.replace(/^\[.*?\]/, '') : 'range')
+  // Keys are (issuer, client id) in JSON, then the record's name (a login's under its state).
+  const short = (key) =>
+    typeof key === 'string' ? key.replace(/^\[.*?\]/, '').replace(/^tx:.*/, 'tx:…') : 'range'
   for (const method of ['get', 'put', 'delete', 'openCursor']) {
     const original = IDBObjectStore.prototype[method]
     IDBObjectStore.prototype[method] = function (...args) {
-      operations
-        .get(this.transaction)
-        ?.push(`${method} ${short(method === 'put' ? args[1] : args[0])}`)
-      return original.apply(this, args)
+      const ops = operations.get(this.transaction)
+      ops?.names.push(`${method} ${short(method === 'put' ? args[1] : args[0])}`)
+      const request = original.apply(this, args)
+      request.addEventListener('success', () => ops && (ops.answered = performance.now()))
+      return request
     }
   }
 })()
