@@ -109,7 +109,8 @@ export function createIdbVault(namespace: string): IdbVault {
       return record
     })
   // Reads asked for before a read transaction starts share it: on a reload, the session,
-  // discovery and key set come in one. A failure is the failure of each read in it.
+  // discovery and key set come in one. It starts before any transaction asked for after it, so
+  // a read never misses a write that finished before it was asked for. A failure fails each read.
   let batch: { keys: string[]; values: Promise<unknown[]> } | undefined
   const get: Vault['get'] = (key) => {
     if (!batch) {
