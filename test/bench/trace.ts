@@ -3,6 +3,7 @@
 // times each IndexedDB open and transaction, each WebCrypto call and each fetch in the page.
 import type { Page } from 'playwright-core'
 import { apps, appUrl, logIn, newAppContext, ready, type Bench } from './apps.js'
+import { profileReload } from './profile.js'
 import { spread, type Spread } from './spread.js'
 import { repoRoot } from '../support/static-server.js'
 
@@ -102,8 +103,9 @@ export async function traceOidcBrowser(bench: Bench): Promise<string> {
   return [
     `### Where oidc-browser's library time goes (${contexts} instrumented fresh contexts; median)`,
     '',
-    'Each IndexedDB open and transaction (with the operations it ran), each WebCrypto call and each',
-    'fetch the page made before the state was known, timed by wrappers installed before any script;',
+    'Each IndexedDB open and transaction (with the operations it ran; a read transaction counts until',
+    'its last result, a write one until it committed), each WebCrypto call and each fetch the page',
+    'made before the state was known, timed by wrappers installed before any script;',
     "times from the first statement of the app's bundle. The wrappers add a little time of their own,",
     'so these runs are not the ones timed above. Steps that overlap run at the same time.',
     '',
@@ -112,6 +114,8 @@ export async function traceOidcBrowser(bench: Bench): Promise<string> {
     'The floor under it, in the same contexts without instrumentation: a bare page of the same',
     `origin that opens an IndexedDB database on a reload takes **${spread(floor.open).median.toFixed(1)} ms** to`,
     `open it and **${spread(floor.read).median.toFixed(1)} ms** more to read one record (medians).`,
+    '',
+    await profileReload(bench),
     '',
     table('Callback with cached discovery and JWKS', callbacks, known.callback),
   ].join('\n')
