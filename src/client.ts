@@ -61,8 +61,13 @@ export class OidcClient extends AuthEventTarget {
     const namespace = JSON.stringify([config.issuer, config.clientId])
     const transactions = createIdbVault(namespace)
     let vault: Vault = config.persist === 'memory' ? createMemoryVault() : transactions
-    // No request here, ever; opening our database early is allowed, and shortens init().
-    if (vault === transactions) transactions.open()
+    const tombstone = createTombstone(namespace)
+    // No request here, ever; but our database opens now, and the first (synchronous, slow)
+    // localStorage read, which each session read makes, runs while it opens.
+    if (vault === transactions) {
+      transactions.open()
+      tombstone.covers(0)
+    }
     const channel = createTabChannel(`oidc-browser${namespace}`, (message) => {
       // A tab still restoring takes the message once restored; a closed client hears nothing.
       if (!this.#closed && this.#restoring)
@@ -73,7 +78,7 @@ export class OidcClient extends AuthEventTarget {
       core: createSessionCore({
         vault: () => vault,
         store: this.#store,
-        tombstone: createTombstone(namespace),
+        tombstone,
         post: channel.post,
       }),
       transactions,
