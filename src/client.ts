@@ -11,27 +11,20 @@ import {
   type Redeemed,
 } from './redirect-login.js'
 import { validateConfig, type OidcClientOptions } from './config.js'
-import type { FlowContext } from './context.js'
+import { createFlowContext, epochSeconds, type FlowContext } from './context.js'
 import { OidcError } from './errors.js'
 import { createExpiryTimers } from './expiry.js'
 import type { LoginOptions } from './login.js'
 import { logoutSession, type LogoutOptions } from './logout.js'
 import { handBack, isHandoffUrl } from './handoff.js'
 import { openPopup, popupAnswer } from './popup.js'
-import { createProvider } from './provider.js'
 import { renewSession } from './renew.js'
-import { createSessionCore } from './session-core.js'
 import { expiringAt, type Session } from './session.js'
 import { followTab, restore, syncFromStorage } from './sync.js'
-import { createTabChannel } from './tabs.js'
 import { silentSession } from './silent.js'
-import { createTombstone } from './tombstone.js'
 import { fetchUserInfo, type UserInfo } from './userinfo.js'
-import { createIdbVault, createMemoryVault, type Vault } from './vault.js'
 
 export type { CallbackResult, LogoutOptions, UserInfo }
-
-const epochSeconds = () => Math.floor(Date.now() / 1000)
 
 /**
  * Signs users of a single-page app in with OpenID Connect: authorization code flow with PKCE,
@@ -68,36 +61,18 @@ export class OidcClient extends AuthEventTarget {
 
   constructor(options: OidcClientOptions) {
     super()
-    const config = validateConfig(options)
-    // Injective: no two (issuer, client id) pairs share a record, a channel or a lock.
-    const namespace = JSON.stringify([config.issuer, config.clientId])
-    const transactions = createIdbVault(namespace)
-    let vault: Vault = config.persist === 'memory' ? createMemoryVault() : transactions
-    const name = `oidc-browser${namespace}`
-    const channel = createTabChannel(name, (message) => {
-      // A tab still restoring takes the message once restored; a closed client hears nothing.
-      if (!this.#closed && this.#restoring)
-        void this.#restoring.then(() => followTab(this.#ctx, message)).catch(() => {})
-    })
-    this.#ctx = {
-      config,
-      core: createSessionCore({
-        vault: () => vault,
-        store: this.#store,
-        tombstone: createTombstone(namespace),
-        post: channel.post,
-      }),
-      transactions,
-      provider: createProvider({ config, vault: () => vault, now: epochSeconds }),
-      name,
-      lockName: `${name}refresh`,
+    this.#ctx = createFlowContext(validateConfig(options), {
+      store: this.#store,
       report: (error) => this.dispatchEvent(new CustomEvent('error', { detail: error })),
-      now: epochSeconds,
-      useMemory: () => void (vault = createMemoryVault()),
-    }
+      // A tab still restoring takes the message once restored; a closed client hears nothing.
+      onMessage: (message) => {
+        if (!this.#closed && this.#restoring)
+          void this.#restoring.then(() => followTab(this.#ctx, message)).catch(() => {})
+      },
+    })
     const wake = () => void this.#sync().then(() => this.#renewIfDue())
     const stopWaking = listenForWake(wake, wake)
-    this.#release = () => (channel.close(), stopWaking(), this.#expiry.schedule(undefined))
+    this.#release = () => (this.#ctx.close(), stopWaking(), this.#expiry.schedule(undefined))
   }
 
   /** The current auth state: the same object until it changes. Bound. */

@@ -1,8 +1,13 @@
+import type { AuthStore } from './auth-state.js'
 import type { ResolvedConfig } from './config.js'
 import type { OidcError } from './errors.js'
-import type { Provider } from './provider.js'
-import type { SessionCore } from './session-core.js'
-import type { IdbVault } from './vault.js'
+import { createProvider, type Provider } from './provider.js'
+import { createSessionCore, type SessionCore } from './session-core.js'
+import { createTabChannel, type TabMessage } from './tabs.js'
+import { createTombstone } from './tombstone.js'
+import { createIdbVault, createMemoryVault, type IdbVault, type Vault } from './vault.js'
+
+export const epochSeconds = () => Math.floor(Date.now() / 1000)
 
 /** What the flows (restore, sync, callback, renew, logout) are given by the client. */
 export interface FlowContext {
@@ -21,4 +26,49 @@ export interface FlowContext {
   now(): number
   /** Carries on in memory when IndexedDB cannot be used. */
   useMemory(): void
+  /** Closes the channel to the other tabs. */
+  close(): void
+}
+
+/**
+ * What the flows of one client share: its storage, session core, provider, channel and names.
+ * Makes no request; the database starts opening.
+ */
+export function createFlowContext(
+  config: ResolvedConfig,
+  {
+    store,
+    report,
+    onMessage,
+  }: {
+    store: AuthStore
+    report(error: OidcError): void
+    onMessage(message: TabMessage): void
+  },
+): FlowContext {
+  // Injective: no two (issuer, client id) pairs share a record, a channel or a lock.
+  const namespace = JSON.stringify([config.issuer, config.clientId])
+  const transactions = createIdbVault(namespace)
+  let vault: Vault = config.persist === 'memory' ? createMemoryVault() : transactions
+  const tombstone = createTombstone(namespace)
+  // No request here, ever; but our database opens now, and the first (synchronous, slow)
+  // localStorage read, which each session read makes, runs while it opens.
+  if (vault === transactions) {
+    transactions.open()
+    tombstone.covers(0)
+  }
+  const name = `oidc-browser${namespace}`
+  const channel = createTabChannel(name, onMessage)
+  return {
+    config,
+    core: createSessionCore({ vault: () => vault, store, tombstone, post: channel.post }),
+    transactions,
+    provider: createProvider({ config, vault: () => vault, now: epochSeconds }),
+    name,
+    lockName: `${name}refresh`,
+    report,
+    now: epochSeconds,
+    useMemory: () => void (vault = createMemoryVault()),
+    close: channel.close,
+  }
 }

@@ -77,13 +77,23 @@ export function createProvider({
   const isFresh = (cached: Held<unknown> | undefined): cached is Held<never> =>
     cached !== undefined && monotonic() - cached.heldSince < cacheTtlSeconds * 1000
 
+  // Reads of the shared cache that callers join while one is out; what they find is held.
+  let metadataReading: Promise<unknown> | undefined
+  const readMetadata = () =>
+    (metadataReading ??= readCache('discovery', (value) =>
+      validateMetadata(value, config.issuer),
+    ).then((cached) => {
+      metadataReading = undefined
+      if (cached) metadataCache = cached
+    }))
+
   async function metadata(): Promise<ProviderMetadata> {
     if (config.metadata) return config.metadata
-    if (isFresh(metadataCache)) return metadataCache.value
-    const validate = (value: unknown) => validateMetadata(value, config.issuer)
-    metadataCache =
-      (await readCache('discovery', validate)) ??
-      (await fetchCache('discovery', discoveryUrl(config.issuer), validate))
+    if (!isFresh(metadataCache)) await readMetadata()
+    if (!isFresh(metadataCache)) {
+      const validate = (value: unknown) => validateMetadata(value, config.issuer)
+      metadataCache = await fetchCache('discovery', discoveryUrl(config.issuer), validate)
+    }
     return metadataCache.value
   }
 
@@ -94,12 +104,19 @@ export function createProvider({
     return (jwksCache = await fetchCache('jwks', (await metadata()).jwks_uri, validateJwks))
   }
 
+  let keysReading: Promise<unknown> | undefined
+  const readSharedKeys = () =>
+    (keysReading ??= readKeys().then((cached) => {
+      keysReading = undefined
+      if (cached) jwksCache = cached
+    }))
+
   // One load at a time: a callback starts it early (prefetchKeys), and the validation joins it.
   let keysLoading: Promise<Held<JWK[]>> | undefined
   function keys(): Promise<Held<JWK[]>> {
     if (isFresh(jwksCache)) return Promise.resolve(jwksCache)
-    return (keysLoading ??= readKeys()
-      .then((cached) => (jwksCache = cached) ?? fetchKeys())
+    return (keysLoading ??= readSharedKeys()
+      .then(() => (isFresh(jwksCache) ? jwksCache : fetchKeys()))
       .finally(() => (keysLoading = undefined)))
   }
 
@@ -128,7 +145,19 @@ export function createProvider({
     )
   }
 
-  return { metadata, resolveKey, prefetchKeys: () => void keys().catch(() => {}) }
+  return {
+    metadata,
+    resolveKey,
+    prefetchKeys: () => void keys().catch(() => {}),
+    /**
+     * Reads the cached metadata and keys into memory, never fetching: called beside a read of
+     * the session, so that the vault reads all three in one transaction.
+     */
+    preload() {
+      if (!config.metadata && !isFresh(metadataCache)) void readMetadata()
+      if (!isFresh(jwksCache)) void readSharedKeys()
+    },
+  }
 }
 
 export type Provider = ReturnType<typeof createProvider>

@@ -96,6 +96,8 @@ export async function commitLogin(
 export async function redeemCallback(ctx: FlowContext, url: string): Promise<Redeemed> {
   const { issuer, clientId, redirectUri, clockTolerance } = ctx.config
   const { state, params } = readCallbackUrl(url, redirectUri)
+  // Cached discovery and keys come in one read, queued before the login transaction's take.
+  ctx.provider.preload()
   // Taken (read and deleted) at once, whatever follows: a callback URL works once.
   const transaction = toLoginTransaction(
     await ctx.transactions.del(transactionKey(state)),

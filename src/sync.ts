@@ -56,6 +56,8 @@ export async function syncFromStorage(
   const { core } = ctx
   for (let attempt = 0; attempt < syncAttempts; attempt++) {
     const { generation, session: held, unstored } = core.held()
+    // Discovery and the keys, to verify what is stored, come in the same read transaction.
+    ctx.provider.preload()
     const stored = await core.read()
     if (stored?.id === held?.id && core.state().status === 'signedIn') return
     if (!stored) {

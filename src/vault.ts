@@ -18,6 +18,8 @@ export interface Vault {
 export interface IdbVault extends Vault {
   /** Deletes the records whose key starts with `prefix` and that `isStale` says are stale. */
   sweep(prefix: string, isStale: (record: unknown) => boolean): Promise<void>
+  /** Starts opening the database, so that the first read does not wait for it. */
+  open(): void
 }
 
 // A blocked or broken IndexedDB must end in an error, never in a promise that never settles.
@@ -31,7 +33,7 @@ let database: Promise<IDBDatabase> | undefined
  * connection go when another tab deletes or upgrades the database, which would otherwise wait
  * for as long as this tab stays open; the next call opens it again.
  */
-const idbStore: UseStore = (mode, callback) => {
+function openDatabase(): Promise<IDBDatabase> {
   if (!database) {
     const request = indexedDB.open('oidc-browser')
     request.onupgradeneeded = () => request.result.createObjectStore('kv')
@@ -46,8 +48,11 @@ const idbStore: UseStore = (mode, callback) => {
       () => {},
     )
   }
-  return database.then((db) => callback(db.transaction('kv', mode).objectStore('kv')))
+  return database
 }
+
+const idbStore: UseStore = (mode, callback) =>
+  openDatabase().then((db) => callback(db.transaction('kv', mode).objectStore('kv')))
 
 const storageError = (message: string, cause?: unknown) =>
   new OidcError('storage_error', message, { cause: safeCause(cause) })
@@ -103,8 +108,29 @@ export function createIdbVault(namespace: string): IdbVault {
       await promisifyRequest(store.transaction)
       return record
     })
+  // Reads asked for before a read transaction starts share it: on a reload, the session,
+  // discovery and key set come in one. It starts before any transaction asked for after it, so
+  // a read never misses a write that finished before it was asked for. A failure fails each read.
+  let batch: { keys: string[]; values: Promise<unknown[]> } | undefined
+  const get: Vault['get'] = (key) => {
+    if (!batch) {
+      const keys: string[] = []
+      const values = transact('readonly', (store) => {
+        if (batch?.keys === keys) batch = undefined
+        return Promise.all(keys.map((name) => promisifyRequest(store.get(namespace + name))))
+      })
+      const current = (batch = { keys, values })
+      values.catch(() => batch === current && (batch = undefined))
+    }
+    const index = batch.keys.push(key) - 1
+    return batch.values.then((values) => values[index])
+  }
   return {
-    get: (key) => transact('readonly', (store) => promisifyRequest(store.get(namespace + key))),
+    get,
+    open: () =>
+      void Promise.resolve()
+        .then(openDatabase)
+        .catch(() => {}),
     swap,
     set: (key, value) => swap(key, () => value),
     del: (key) => swap(key, () => undefined),

@@ -1,8 +1,9 @@
 // The benchmark's apps, one per library (pages/apps.js), and how to drive them in Chromium.
+import { readFile } from 'node:fs/promises'
 import type { Browser, BrowserContext, Page } from 'playwright-core'
 import { launchBrowser, newLoopbackContext, signInAtProvider } from '../support/browser.js'
 import { startProvider, type TestProvider } from '../support/provider.js'
-import { startStaticServer, type StaticServer } from '../support/static-server.js'
+import { repoRoot, startStaticServer, type StaticServer } from '../support/static-server.js'
 
 export interface App {
   name: string
@@ -22,11 +23,30 @@ export const apps: App[] = [
   },
 ]
 
+/** The outcome of one page load: library time (SPEC) and whole-page time, milliseconds. */
+export interface Ready {
+  signedIn: boolean
+  /** From the first statement of the app's bundle to the state being known. */
+  library: number
+  /** From the navigation's start to the state being known. */
+  page: number
+}
+
+// Each app is one script, as a bundler would emit it: a first statement that marks the time,
+// the library's browser build, then the app.
+const libraries: Record<string, string> = {
+  'oidc-browser': 'dist/oidc-browser.iife.min.js',
+  'oidc-client-ts': 'node_modules/oidc-client-ts/dist/browser/oidc-client-ts.min.js',
+  'auth0': 'node_modules/@auth0/auth0-spa-js/dist/auth0-spa-js.production.js',
+}
+
 declare global {
   interface Window {
     __bench: { issuer: string; options?: Record<string, unknown> | undefined }
+    /** `performance.now()` at the first statement of the app's bundle. */
+    t1: number
     app: {
-      ready: Promise<{ signedIn: boolean; ms: number }>
+      ready: Promise<Ready>
       login(): Promise<unknown>
       forget(): Promise<unknown>
       freshToken(): Promise<string>
@@ -49,9 +69,18 @@ export async function startBench(): Promise<Bench> {
     '/dist/': 'dist',
     '/node_modules/': 'node_modules',
   })
-  const pages = ['oidc-browser', 'oidc-client-ts', 'auth0'].map(
-    (page) => `${server.origin}/bench/${page}.html`,
-  )
+  for (const [page, library] of Object.entries(libraries)) {
+    server.route(`/bench/${page}.js`, async (_req, res) => {
+      const parts = [`${library}`, 'test/bench/pages/apps.js'].map((file) =>
+        readFile(`${repoRoot}/${file}`, 'utf8'),
+      )
+      const [lib, app] = await Promise.all(parts)
+      const bundle = `window.t1 = performance.now();\n${lib}\n;${app}\nstartApp('${page}')\n`
+      res.writeHead(200, { 'content-type': 'text/javascript', 'cache-control': 'no-store' })
+      res.end(bundle)
+    })
+  }
+  const pages = Object.keys(libraries).map((page) => `${server.origin}/bench/${page}.html`)
   const op = await startProvider({ redirectUris: pages, auth0Routes: true })
   return {
     browser,
@@ -78,7 +107,7 @@ export async function newAppContext(bench: Bench, app: App): Promise<BrowserCont
 export const appUrl = (bench: Bench, app: App) => `${bench.server.origin}/bench/${app.page}.html`
 
 /** The app's outcome on this page load; throws when it did not end signed in as expected. */
-export async function ready(page: Page, signedIn = true) {
+export async function ready(page: Page, signedIn = true): Promise<Ready> {
   const result = await page.evaluate(() => window.app.ready)
   if (result.signedIn !== signedIn) throw new Error(`${page.url()}: signedIn is ${result.signedIn}`)
   return result

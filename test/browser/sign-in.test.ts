@@ -92,10 +92,32 @@ describe('sign-in through a real provider (script-tag build)', { timeout: 60_000
     assert.equal(await replay.evaluate(() => window.client.getState().status), 'signedIn')
     await replay.close()
 
-    // Reload restores the session from IndexedDB with zero requests to the provider.
+    // Reload restores the session from IndexedDB with zero requests to the provider, reading
+    // the session, discovery and the key set in its first transaction.
+    await context.addInitScript(() => {
+      // esbuild (through tsx) may wrap named functions in `__name(…)`.
+      ;(window as any).__name = (fn: unknown) => fn
+      const reads: string[][] = ((window as unknown as { idbReads: string[][] }).idbReads = [])
+      const { transaction } = IDBDatabase.prototype
+      IDBDatabase.prototype.transaction = function (this: IDBDatabase, ...args) {
+        const created = transaction.apply(this, args)
+        const keys: string[] = []
+        reads.push(keys)
+        const { get } = created.objectStore('kv')
+        created.objectStore('kv').get = function (this: IDBObjectStore, key) {
+          keys.push(String(key).replace(/^\[.*?\]/, ''))
+          return get.call(this, key)
+        }
+        return created
+      }
+    })
     op.requests.length = 0
     await page.reload()
     const restored = await ready(page)
+    const firstRead = await page.evaluate(
+      () => (window as unknown as { idbReads: string[][] }).idbReads[0],
+    )
+    assert.deepEqual(firstRead.sort(), ['discovery', 'jwks', 'session'])
     assert.equal(restored.state?.status, 'signedIn')
     assert.equal(restored.state?.claims?.sub, 'alice')
     assert.deepEqual(op.requests, [], 'reload made no request to the provider')

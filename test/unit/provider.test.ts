@@ -77,6 +77,31 @@ describe('provider metadata and keys', () => {
     assert.equal((await second.provider.resolveKey({ alg: 'RS256', kid: 'a' })).kid, 'a')
     assert.deepEqual(second.requests, [])
   })
+  test('preload reads the cached metadata and keys without a request, and later calls use them', async () => {
+    const first = setup()
+    await first.provider.resolveKey({ alg: 'RS256', kid: 'a' })
+    const reads: string[] = []
+    const counting: Vault = {
+      ...first.vault,
+      get: (key) => (reads.push(key), first.vault.get(key)),
+    }
+    const second = setup({}, counting)
+    second.provider.preload()
+    assert.deepEqual(reads, ['discovery', 'jwks'])
+    assert.equal((await second.provider.metadata()).issuer, issuer)
+    assert.equal((await second.provider.resolveKey({ alg: 'RS256', kid: 'a' })).kid, 'a')
+    second.provider.preload()
+    assert.deepEqual(reads, ['discovery', 'jwks'])
+    assert.deepEqual(second.requests, [])
+  })
+  test('preload fetches nothing when nothing is cached', async () => {
+    const { provider, requests } = setup()
+    provider.preload()
+    await new Promise((resolve) => setTimeout(resolve, 0))
+    assert.deepEqual(requests, [])
+    await provider.metadata()
+    assert.deepEqual(requests, ['/.well-known/openid-configuration'])
+  })
   test('a cached record of the wrong shape is refetched', async () => {
     const vault = createMemoryVault()
     await vault.set('discovery', { fetchedAt: 'yesterday', value: discovery })

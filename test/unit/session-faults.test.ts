@@ -64,6 +64,7 @@ function origin() {
       provider: {
         metadata: async () => ({ id_token_signing_alg_values_supported: ['ES256'] }),
         resolveKey,
+        preload: () => {},
       },
       report: () => {},
       useMemory: () => {},
