@@ -6,6 +6,7 @@ import { createRequire } from 'node:module'
 import { repoRoot } from '../support/static-server.js'
 import { startBench } from './apps.js'
 import { measureRequests } from './requests.js'
+import { measureSilentFirstVisit } from './silent.js'
 import { measureSize } from './size.js'
 import { measureSpeed } from './speed.js'
 
@@ -45,6 +46,8 @@ const report = [
   requests,
   '',
   speed,
+  '',
+  await measureSilentFirstVisit(),
   '',
   '## Where oidc-browser loses, and why',
   '',

@@ -81,5 +81,3 @@ export async function measureSilentFirstVisit(): Promise<string> {
     ...rows,
   ].join('\n')
 }
-
-if (import.meta.url === `file://${process.argv[1]}`) console.log(await measureSilentFirstVisit())
