@@ -1,7 +1,3 @@
-import type { ResolvedConfig } from './config.js'
-import type { ProviderMetadata } from './discovery.js'
-import { OidcError } from './errors.js'
-
 /**
  * What `dpop()` returns: DPoP (RFC 9449) as a module the client calls through, so that an app
  * without it carries none of its code.
@@ -43,9 +39,3 @@ export const isDpopKeyPair = (value: unknown): value is CryptoKeyPair =>
 /** The binding of a session's key, when DPoP is on and the session has one. */
 export const dpopBinding = (dpop: Dpop | undefined, keyPair: CryptoKeyPair | undefined) =>
   dpop && keyPair ? { dpop: { dpop, keyPair } } : {}
-
-/** With DPoP on, a login needs a provider that takes ES256 proofs. */
-export function requireDpopSupport(config: ResolvedConfig, metadata: ProviderMetadata) {
-  if (config.dpop && !metadata.dpop_signing_alg_values_supported?.includes('ES256'))
-    throw new OidcError('invalid_config', 'the provider takes no ES256 DPoP proofs')
-}

@@ -1,7 +1,9 @@
 import { readCallbackUrl } from './callback.js'
 import type { AuthState } from './auth-state.js'
 import type { FlowContext } from './context.js'
-import { dpopBinding, requireDpopSupport } from './dpop-binding.js'
+import { dpopBinding } from './dpop-binding.js'
+import type { ResolvedConfig } from './config.js'
+import type { ProviderMetadata } from './discovery.js'
 import { OidcError, isOidcError, safeCause } from './errors.js'
 import { validateIdToken, type IdTokenClaims } from './id-token.js'
 import { createAuthorizationRequest, toLoginTransaction, type LoginOptions } from './login.js'
@@ -166,4 +168,10 @@ export async function redeemCallback(ctx: FlowContext, url: string): Promise<Red
     ...(ctx.config.dpop && { dpopKey }),
   })
   return { session, claims, returnTo: transaction.returnTo }
+}
+
+/** With DPoP on, a login needs a provider that takes ES256 proofs. */
+function requireDpopSupport(config: ResolvedConfig, metadata: ProviderMetadata) {
+  if (config.dpop && !metadata.dpop_signing_alg_values_supported?.includes('ES256'))
+    throw new OidcError('invalid_config', 'the provider takes no ES256 DPoP proofs')
 }
