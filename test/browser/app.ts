@@ -123,6 +123,19 @@ export async function makeTokensExpiring(context: BrowserContext, page: Page) {
   await context.clock.setSystemTime((expiresAt - 5) * 1000)
 }
 
+/**
+ * A loopback-only context whose pages are the test app of `harness`'s provider (with the shim
+ * that functions passed to `evaluate` need under tsx).
+ */
+export async function appContext(harness: Harness): Promise<BrowserContext> {
+  const context = await newLoopbackContext(harness.browser)
+  await context.addInitScript((issuer) => {
+    ;(window as any).__name = (fn: unknown) => fn
+    window.__testConfig = { issuer }
+  }, harness.op.issuer)
+  return context
+}
+
 export interface Harness {
   browser: Browser
   app: StaticServer

@@ -3,7 +3,7 @@
 // takes `window.opener` away cannot break it.
 import assert from 'node:assert/strict'
 import { after, before, describe, test } from 'node:test'
-import type { BrowserContext, Page } from 'playwright-core'
+import type { Page } from 'playwright-core'
 import { launchBrowser, newLoopbackContext, signInInPopup } from '../support/browser.js'
 import {
   newApp,
@@ -13,6 +13,7 @@ import {
   stopHarness,
   storedKeys,
   type Harness,
+  appContext,
 } from './app.js'
 import { until } from './rogue-app.js'
 
@@ -22,15 +23,6 @@ before(async () => {
   harness = await startHarness()
 })
 after(() => stopHarness(harness))
-
-async function appContext(): Promise<BrowserContext> {
-  const context = await newLoopbackContext(harness.browser)
-  await context.addInitScript((issuer) => {
-    ;(window as any).__name = (fn: unknown) => fn
-    window.__testConfig = { issuer }
-  }, harness.op.issuer)
-  return context
-}
 
 /**
  * Clicks a button that calls `loginWithPopup(options)` (a real user gesture); returns the popup
@@ -62,7 +54,7 @@ const transactions = async (page: Page) =>
 
 describe('loginWithPopup against oidc-provider', { timeout: 60_000 }, () => {
   test('end to end: signed in in the opening tab, which never navigated; the popup closed', async () => {
-    const context = await appContext()
+    const context = await appContext(harness)
     const page = await newApp(context, harness.iife)
     assert.equal((await ready(page)).state?.status, 'signedOut')
     page.on('framenavigated', (frame) => {
@@ -79,7 +71,7 @@ describe('loginWithPopup against oidc-provider', { timeout: 60_000 }, () => {
   })
 
   test('a provider that sends Cross-Origin-Opener-Policy: the popup loses its opener, the login still completes', async () => {
-    const context = await appContext()
+    const context = await appContext(harness)
     const page = await newApp(context, harness.iife)
     await ready(page)
     harness.op.answerHeaders = { 'cross-origin-opener-policy': 'same-origin' }
@@ -99,7 +91,7 @@ describe('loginWithPopup against oidc-provider', { timeout: 60_000 }, () => {
   })
 
   test('a popup the user closes rejects popup_closed, stores nothing and drops the transaction', async () => {
-    const context = await appContext()
+    const context = await appContext(harness)
     const page = await newApp(context, harness.iife)
     await ready(page)
     // A first popup login teaches the tab that this provider keeps the opener.
@@ -121,7 +113,7 @@ describe('loginWithPopup against oidc-provider', { timeout: 60_000 }, () => {
   })
 
   test('under COOP a closed popup cannot be seen: it shows as popup_timeout', async () => {
-    const context = await appContext()
+    const context = await appContext(harness)
     const page = await newApp(context, harness.iife, { popupTimeoutSeconds: 2 })
     await ready(page)
     harness.op.answerHeaders = { 'cross-origin-opener-policy': 'same-origin' }
@@ -138,7 +130,7 @@ describe('loginWithPopup against oidc-provider', { timeout: 60_000 }, () => {
   })
 
   test('a popup that never answers rejects popup_timeout and is closed; nothing stored', async () => {
-    const context = await appContext()
+    const context = await appContext(harness)
     const page = await newApp(context, harness.iife, { popupTimeoutSeconds: 1 })
     await ready(page)
     const { popup, outcome } = await clickLoginWithPopup(page)
@@ -151,7 +143,7 @@ describe('loginWithPopup against oidc-provider', { timeout: 60_000 }, () => {
   })
 
   test('answers for another state, and answers after the login ended, are ignored', async () => {
-    const context = await appContext()
+    const context = await appContext(harness)
     const page = await newApp(context, harness.iife, { popupTimeoutSeconds: 3 })
     await ready(page)
     const { popup, outcome } = await clickLoginWithPopup(page)
@@ -192,7 +184,7 @@ describe('loginWithPopup against oidc-provider', { timeout: 60_000 }, () => {
 
 describe('the redirect URI page', { timeout: 60_000 }, () => {
   test('a link whose state carries the popup mark but no pending login is an invalid callback, not handed back', async () => {
-    const context = await appContext()
+    const context = await appContext(harness)
     const page = await newApp(context, `${harness.iife}?code=forged&state=crafted.p`)
     const result = await ready(page)
     assert.deepEqual([result.ok, result.code], [false, 'invalid_callback'])

@@ -3,8 +3,7 @@
 // reaches the iframe.
 import assert from 'node:assert/strict'
 import { after, before, describe, test } from 'node:test'
-import type { BrowserContext, Page } from 'playwright-core'
-import { newLoopbackContext } from '../support/browser.js'
+import type { Page } from 'playwright-core'
 import {
   logIn,
   makeTokensExpiring,
@@ -17,6 +16,7 @@ import {
   storedKeys,
   storedRecords,
   type Harness,
+  appContext,
 } from './app.js'
 import { until } from './rogue-app.js'
 
@@ -35,15 +35,6 @@ const outcome = (page: Page, call: string) =>
   )
 
 const frames = (page: Page) => page.evaluate(() => document.querySelectorAll('iframe').length)
-
-async function appContext(harness: Harness): Promise<BrowserContext> {
-  const context = await newLoopbackContext(harness.browser)
-  await context.addInitScript((issuer) => {
-    ;(window as any).__name = (fn: unknown) => fn
-    window.__testConfig = { issuer }
-  }, harness.op.issuer)
-  return context
-}
 
 describe('signInSilently against oidc-provider', { timeout: 90_000 }, () => {
   let harness: Harness
