@@ -88,8 +88,8 @@ export class OidcClient extends AuthEventTarget {
    */
   async init(options?: { silent?: boolean }): Promise<AuthState> {
     const ctx = this.#open()
-    const silent = () => silentSession(ctx).then((redeemed) => commitLogin(ctx, redeemed))
-    await (this.#restoring ??= restore(ctx, options?.silent ? silent : undefined))
+    const silent = options?.silent ? () => silentSession(ctx) : undefined
+    await (this.#restoring ??= restore(ctx, silent))
     return this.getState()
   }
 
@@ -157,10 +157,16 @@ export class OidcClient extends AuthEventTarget {
 
   #redirected(url: string): Promise<CallbackResult> {
     const ctx = this.#open()
-    if (typeof location !== 'undefined' && url === location.href)
-      history.replaceState(history.state, '', stripCallbackParameters(url))
-    // In a login popup or a silent sign-in's iframe, the answer goes back and this never settles.
-    return this.#login(async () => (await handBack(ctx, url)) || redeemCallback(ctx, url))
+    const strip = () => {
+      if (typeof location !== 'undefined' && url === location.href)
+        history.replaceState(history.state, '', stripCallbackParameters(url))
+    }
+    // In a login popup or a silent sign-in's iframe the answer goes back and this never settles;
+    // that page keeps its URL (`isCallback()` stays true) until it goes away.
+    if (!isHandoffUrl(url)) strip()
+    return this.#login(
+      async () => (await handBack(ctx, url)) || (strip(), redeemCallback(ctx, url)),
+    )
   }
 
   async #login(redeem: () => Promise<Redeemed>): Promise<CallbackResult> {

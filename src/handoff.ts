@@ -2,6 +2,7 @@ import { readCallbackUrl } from './callback.js'
 import type { FlowContext } from './context.js'
 import { OidcError } from './errors.js'
 import { toLoginTransaction } from './login.js'
+import { parseUrl } from './url.js'
 import { transactionKey } from './redirect-login.js'
 
 /**
@@ -13,8 +14,10 @@ import { transactionKey } from './redirect-login.js'
  */
 export const flowMarks = { popup: '.p', silent: '.s' }
 
+const isMarked = (state: string | null | undefined) => /\.[ps]$/.test(state ?? '')
+
 /** True for a URL whose `state` carries a flow's mark (the stored transaction still decides). */
-export const isHandoffUrl = (url: string) => /[?&]state=[^&#]*\.[ps](&|#|$)/.test(url)
+export const isHandoffUrl = (url: string) => isMarked(parseUrl(url)?.searchParams.get('state'))
 
 /** What the page in the popup or the iframe sends: the response, and whether it lost its opener. */
 interface Answer {
@@ -30,13 +33,13 @@ const channelName = (ctx: FlowContext, state: string) => ctx.name + state
  * that tab has it; the iframe is removed). Anything else returns `false`: a redirect login.
  */
 export async function handBack(ctx: FlowContext, url: string): Promise<false> {
-  if (!isHandoffUrl(url)) return false
   let state: string
   try {
     state = readCallbackUrl(url, ctx.config.redirectUri).state
   } catch {
     return false
   }
+  if (!isMarked(state)) return false
   // Only a login this browser started and has not completed is handed back.
   const stored = await ctx.transactions.get(transactionKey(state))
   if (!toLoginTransaction(stored, ctx.now())) return false

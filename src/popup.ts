@@ -19,9 +19,11 @@ export function openPopup(): Window {
 // each answer; until a popup has come back with its opener, a closed popup is not believed.
 const severingKey = (ctx: FlowContext) => `${ctx.name}coop`
 
-function remember(ctx: FlowContext, severed: boolean) {
+/** Remembers whether this provider severs the popup; `undefined` forgets it. */
+function remember(ctx: FlowContext, severed: boolean | undefined) {
   try {
-    localStorage.setItem(severingKey(ctx), severed ? '1' : '0')
+    if (severed === undefined) localStorage.removeItem(severingKey(ctx))
+    else localStorage.setItem(severingKey(ctx), severed ? '1' : '0')
   } catch {}
 }
 
@@ -53,10 +55,12 @@ export async function popupAnswer(
       state,
       ctx.config.popupTimeout,
       () => new OidcError('popup_timeout', 'the login popup did not answer in time'),
-      () =>
-        believeClosed && popup.closed
-          ? new OidcError('popup_closed', 'the login popup was closed')
-          : undefined,
+      () => {
+        if (!believeClosed || !popup.closed) return undefined
+        // The provider may have started sending COOP: one wrong guess costs this login only.
+        remember(ctx, undefined)
+        return new OidcError('popup_closed', 'the login popup was closed')
+      },
     )
     popup.location.href = login.url
     const { url, severed } = await answer

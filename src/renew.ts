@@ -1,5 +1,5 @@
 import type { FlowContext } from './context.js'
-import { OidcError, isOidcError, safeCause } from './errors.js'
+import { OidcError, idTokenInvalid, isOidcError, safeCause } from './errors.js'
 import type { IdTokenClaims } from './id-token.js'
 import { cannotVerifyNow, refreshSession, type Refreshed } from './refresh.js'
 import { revokeSession } from './revoke.js'
@@ -101,7 +101,8 @@ async function renewSilently(
   claims: Readonly<IdTokenClaims>,
 ): Promise<Refreshed> {
   const next = await silentSession(ctx, {}, session.dpopKey)
-  if (next.claims.sub !== claims.sub) throw loginRequired('the provider has another user signed in')
+  if (next.claims.sub !== claims.sub)
+    throw idTokenInvalid('sub', 'the silent renewal brought another "sub"')
   return next
 }
 
@@ -148,8 +149,8 @@ async function verifyPending(
 }
 
 // A refresh the provider refuses, a silent renewal it answers `login_required` (the user is
-// signed out there), or an ID token that really fails, ends the session in every tab; anything
-// else (network, 5xx, 429) leaves it as it is.
+// signed out there; a timeout is no answer), or an ID token that really fails, ends the session
+// in every tab; anything else (network, 5xx, 429, no answer) leaves it as it is.
 async function refreshFailed(ctx: FlowContext, basis: Basis, error: unknown): Promise<OidcError> {
   if (isRefusal(error)) {
     const ended = loginRequired('the provider no longer accepts the refresh token', error)
@@ -158,7 +159,7 @@ async function refreshFailed(ctx: FlowContext, basis: Basis, error: unknown): Pr
   }
   if (
     isOidcError(error) &&
-    (error.code === 'id_token_invalid' || error.code === 'login_required')
+    (error.code === 'id_token_invalid' || (error.code === 'login_required' && error.error))
   ) {
     await end(ctx, basis, error)
     return error

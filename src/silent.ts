@@ -12,8 +12,7 @@ const interactionErrors = [
   'account_selection_required',
 ]
 
-const loginRequired = (message: string, cause?: unknown) =>
-  new OidcError('login_required', message, { cause })
+const loginRequired = (message: string) => new OidcError('login_required', message)
 
 /**
  * A login with `prompt=none` in a hidden iframe on the redirect URI, redeemed with every check
@@ -34,18 +33,24 @@ export async function silentSession(
   const frame = document.createElement('iframe')
   frame.hidden = true
   try {
+    // No answer is not the provider saying the user is signed out: this error carries no `error`.
     const answer = awaitAnswer(ctx, state, ctx.config.silentTimeout, () =>
       loginRequired('the provider did not answer the silent sign-in in time'),
     )
     frame.src = url
-    document.body.append(frame)
+    // `init({ silent: true })` may run from the document's head, before there is a body.
+    ;(document.body ?? document.documentElement).append(frame)
     return await redeemCallback(ctx, (await answer).url)
   } catch (error) {
     await dropLogin(ctx, state)
     throw isOidcError(error) &&
       error.code === 'authorization_error' &&
       interactionErrors.includes(error.error as string)
-      ? loginRequired(`the provider answered "${error.error}"`, error)
+      ? new OidcError('login_required', `the provider answered "${error.error}"`, {
+          error: error.error,
+          errorDescription: error.errorDescription,
+          cause: error,
+        })
       : error
   } finally {
     frame.remove()

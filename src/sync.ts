@@ -7,6 +7,7 @@ import {
 } from './id-token.js'
 import { allowedAlgorithms } from './jwks.js'
 import { cannotVerifyNow } from './refresh.js'
+import type { Session } from './session.js'
 import type { TabMessage } from './tabs.js'
 
 /** The algorithms and key resolver for this provider's ID tokens. */
@@ -125,11 +126,25 @@ const endLocally = (error?: OidcError) =>
  * `silent`, nothing stored means one silent sign-in first (the state is `initializing` until
  * it ends); its failure is the error of the `signedOut` state.
  */
-export async function restore(ctx: FlowContext, silent?: () => Promise<unknown>): Promise<void> {
+export async function restore(
+  ctx: FlowContext,
+  silent?: () => Promise<{ session: Session; claims: Readonly<IdTokenClaims> }>,
+): Promise<void> {
   try {
     let failed: OidcError | undefined
-    if (silent && !(await ctx.core.read()))
-      await silent().catch((error) => (failed = isOidcError(error) ? error : undefined))
+    const { generation } = ctx.core.held()
+    if (silent && !(await ctx.core.read())) {
+      // A background sign-in, not the user's: it applies only while nothing came meanwhile (a
+      // login or logout in another tab); else the rounds below take what storage holds.
+      await silent().then(
+        ({ session, claims }) =>
+          ctx.core.commit(
+            { generation, record: undefined },
+            { session, claims, store: 'put', tell: { type: 'changed' } },
+          ),
+        (error) => (failed = isOidcError(error) ? error : undefined),
+      )
+    }
     for (let round = 0; round < syncAttempts && ctx.core.state().status === 'initializing'; round++)
       await syncFromStorage(ctx, failed)
   } catch (caught) {

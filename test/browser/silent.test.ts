@@ -148,6 +148,29 @@ describe('renewal without a refresh token, across tabs', { timeout: 90_000 }, ()
   })
   after(() => stopHarness(harness))
 
+  test('a renewal that gets no answer in time keeps the session: login_required is thrown, nothing ended', async () => {
+    const { context, tabs } = await signedInTabs(harness, 1)
+    const [tab] = tabs
+    harness.op.answerHeaders = {
+      'x-frame-options': 'DENY',
+      'content-security-policy': "frame-ancestors 'none'",
+    }
+    try {
+      await makeTokensExpiring(context, tab)
+      const renewal = outcome(tab, 'client.getAccessToken()')
+      await until(async () => (await frames(tab)) === 1, 'the silent iframe is up')
+      // The page clock is paused: past the 10 s the renewal waits for an answer.
+      await context.clock.fastForward(11_000)
+      assert.equal(await renewal, 'error:login_required')
+    } finally {
+      harness.op.answerHeaders = {}
+    }
+    assert.equal(await tab.evaluate(() => window.client.getState().status), 'signedIn')
+    assert.ok((await storedKeys(tab)).includes(recordKey(harness.op.issuer, 'session')))
+    assert.equal(await frames(tab), 0)
+    await context.close()
+  })
+
   test('4 tabs at the expiring point: one silent sign-in for all; a renewal answered login_required ends every tab', async () => {
     const { context, tabs } = await signedInTabs(harness, 4)
     const first = await tabs[0].evaluate(() => window.client.getAccessToken())
