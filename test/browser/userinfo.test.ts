@@ -1,16 +1,7 @@
-// getUserInfo, a forged silent sign-in, and a background silent sign-in racing another tab's
-// login, against the misbehaving provider in real Chromium.
+// getUserInfo and a forged silent sign-in, against the misbehaving provider in real Chromium.
 import assert from 'node:assert/strict'
 import { describe, test } from 'node:test'
-import {
-  gate,
-  loginAs,
-  openTab,
-  rogueContext,
-  storedSession,
-  until,
-  useRogueHarness,
-} from './rogue-app.js'
+import { loginAs, openTab, rogueContext, storedSession, useRogueHarness } from './rogue-app.js'
 
 const harness = useRogueHarness()
 
@@ -74,47 +65,3 @@ describe('signInSilently with a forged answer', { timeout: 60_000 }, () => {
     await context.close()
   })
 })
-
-describe('init({ silent: true }) while another tab logs in', { timeout: 60_000 }, () => {
-  test('the background sign-in yields: the other tab’s login stands in both tabs', async () => {
-    const context = await rogueContext(harness)
-    const gate = holdFirst('/authorize')
-    harness.rogue.faults.hold = gate.hold
-    const first = await openTab(harness, context)
-    // A second client in the first tab, whose first restore tries a silent sign-in (held).
-    await first.evaluate(() => {
-      const client = window.makeClient({})
-      ;(window as any).silentClient = client
-      ;(window as any).silentInit = client.init({ silent: true })
-    })
-    await until(() => gate.waiting() === 1, 'the silent sign-in reached the provider')
-    const second = await openTab(harness, context)
-    await loginAs(second, 'bob')
-    gate.open()
-    const state = await first.evaluate(async () => {
-      const state = await (window as any).silentInit
-      return { status: state.status, sub: state.claims?.sub }
-    })
-    assert.deepEqual(state, { status: 'signedIn', sub: 'bob' })
-    assert.equal(await storedSub(second), 'bob')
-    await context.close()
-  })
-})
-
-/** Holds the first request for `path` until `open()`; later ones pass. */
-function holdFirst(path: string) {
-  const held = gate()
-  let count = 0
-  return {
-    ...held,
-    hold: (requested: string) => (requested === path && count++ === 0 ? held.hold() : undefined),
-  }
-}
-
-const storedSub = async (page: import('playwright-core').Page) => {
-  const record = await storedSession(page, harness.rogue.issuer)
-  return (
-    record &&
-    JSON.parse(atob(record.idToken.split('.')[1].replace(/-/g, '+').replace(/_/g, '/'))).sub
-  )
-}
