@@ -1,7 +1,7 @@
 import { AuthEventTarget, listenForWake } from './auth-events.js'
 import { authorizationHeaders, authorizedFetch } from './authorized-fetch.js'
 import { createAuthState, type AuthListener, type AuthState } from './auth-state.js'
-import { isCallbackUrl, stripCallbackParameters } from './callback.js'
+import { isCallbackUrl } from './callback.js'
 import {
   commitLogin,
   createLogin,
@@ -16,7 +16,7 @@ import { OidcError } from './errors.js'
 import { createExpiryTimers } from './expiry.js'
 import type { LoginOptions } from './login.js'
 import { logoutSession, type LogoutOptions } from './logout.js'
-import { handBack, isHandoffUrl } from './handoff.js'
+import { isHandoffUrl, redeemAtRedirectUri } from './handoff.js'
 import { openPopup, popupAnswer } from './popup.js'
 import { renewSession } from './renew.js'
 import { expiringAt, type Session } from './session.js'
@@ -150,23 +150,12 @@ export class OidcClient extends AuthEventTarget {
    * is `signedOut` with the error.
    */
   handleRedirectCallback(url: string = location.href): Promise<CallbackResult> {
-    // A second call while one runs (React StrictMode runs effects twice) shares its outcome.
-    this.#callback ??= this.#redirected(url).finally(() => (this.#callback = undefined))
-    return this.#callback
-  }
-
-  #redirected(url: string): Promise<CallbackResult> {
     const ctx = this.#open()
-    const strip = () => {
-      if (typeof location !== 'undefined' && url === location.href)
-        history.replaceState(history.state, '', stripCallbackParameters(url))
-    }
-    // In a login popup or a silent sign-in's iframe the answer goes back and this never settles;
-    // that page keeps its URL (`isCallback()` stays true) until it goes away.
-    if (!isHandoffUrl(url)) strip()
-    return this.#login(
-      async () => (await handBack(ctx, url)) || (strip(), redeemCallback(ctx, url)),
+    // A second call while one runs (React StrictMode runs effects twice) shares its outcome.
+    this.#callback ??= this.#login(() => redeemAtRedirectUri(ctx, url)).finally(
+      () => (this.#callback = undefined),
     )
+    return this.#callback
   }
 
   async #login(redeem: () => Promise<Redeemed>): Promise<CallbackResult> {

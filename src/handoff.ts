@@ -1,9 +1,9 @@
-import { readCallbackUrl } from './callback.js'
+import { readCallbackUrl, stripCallbackParameters } from './callback.js'
 import type { FlowContext } from './context.js'
 import { OidcError } from './errors.js'
 import { toLoginTransaction } from './login.js'
 import { parseUrl } from './url.js'
-import { transactionKey } from './redirect-login.js'
+import { redeemCallback, transactionKey, type Redeemed } from './redirect-login.js'
 
 /**
  * A popup or silent login ends on the redirect URI in a window of its own: the popup, or the
@@ -14,10 +14,9 @@ import { transactionKey } from './redirect-login.js'
  */
 export const flowMarks = { popup: '.p', silent: '.s' }
 
-const isMarked = (state: string | null | undefined) => /\.[ps]$/.test(state ?? '')
-
 /** True for a URL whose `state` carries a flow's mark (the stored transaction still decides). */
-export const isHandoffUrl = (url: string) => isMarked(parseUrl(url)?.searchParams.get('state'))
+export const isHandoffUrl = (url: string) =>
+  /\.[ps]$/.test(parseUrl(url)?.searchParams.get('state') ?? '')
 
 /** What the page in the popup or the iframe sends: the response, and whether it lost its opener. */
 interface Answer {
@@ -28,18 +27,30 @@ interface Answer {
 const channelName = (ctx: FlowContext, state: string) => ctx.name + state
 
 /**
- * On the redirect URI: when the response belongs to a pending popup or silent login, hands it
- * to the tab that started it and returns a promise that never settles (the popup closes once
- * that tab has it; the iframe is removed). Anything else returns `false`: a redirect login.
+ * The callback on the redirect URI. A redirect login is redeemed here; a popup or silent login's
+ * answer goes back to the tab that started it, and this never settles. The address bar loses
+ * the response first (at once, before anything is awaited), except in the popup or iframe,
+ * which keeps its URL (`isCallback()` stays true) until it goes away.
  */
-export async function handBack(ctx: FlowContext, url: string): Promise<false> {
+export async function redeemAtRedirectUri(ctx: FlowContext, url: string): Promise<Redeemed> {
+  if (isHandoffUrl(url)) await handBack(ctx, url)
+  if (typeof location !== 'undefined' && url === location.href)
+    history.replaceState(history.state, '', stripCallbackParameters(url))
+  return redeemCallback(ctx, url)
+}
+
+/**
+ * On the redirect URI, for a `state` with a flow's mark: when the response belongs to a pending
+ * popup or silent login, hands it to the tab that started it and returns a promise that never
+ * settles (the popup closes once that tab has it; the iframe is removed). Else `false`.
+ */
+async function handBack(ctx: FlowContext, url: string): Promise<false> {
   let state: string
   try {
     state = readCallbackUrl(url, ctx.config.redirectUri).state
   } catch {
     return false
   }
-  if (!isMarked(state)) return false
   // Only a login this browser started and has not completed is handed back.
   const stored = await ctx.transactions.get(transactionKey(state))
   if (!toLoginTransaction(stored, ctx.now())) return false
