@@ -28,6 +28,8 @@ export interface FlowContext {
   useMemory(): void
   /** Closes the channel to the other tabs. */
   close(): void
+  /** How many messages from other tabs that bear on this tab's session have come so far. */
+  heard(): number
 }
 
 /**
@@ -58,7 +60,13 @@ export function createFlowContext(
     tombstone.covers(0)
   }
   const name = `oidc-browser${namespace}`
-  const channel = createTabChannel(name, onMessage)
+  // Counted as they come, even while the client defers them: a background silent sign-in that
+  // started before one must not commit over it (restore, in sync.ts). A memory tab heeds logouts only.
+  let heard = 0
+  const channel = createTabChannel(name, (message) => {
+    if (config.persist !== 'memory' || message.type === 'logout') heard++
+    onMessage(message)
+  })
   return {
     config,
     core: createSessionCore({ vault: () => vault, store, tombstone, post: channel.post }),
@@ -70,5 +78,6 @@ export function createFlowContext(
     now: epochSeconds,
     useMemory: () => void (vault = createMemoryVault()),
     close: channel.close,
+    heard: () => heard,
   }
 }

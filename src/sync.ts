@@ -133,16 +133,20 @@ export async function restore(
   try {
     let failed: OidcError | undefined
     const { generation } = ctx.core.held()
+    const heard = ctx.heard()
     if (silent && !(await ctx.core.read())) {
       // A background sign-in, not the user's: it applies only while nothing came meanwhile (a
-      // login or logout in another tab); else the rounds below take what storage holds.
+      // login or logout here or in another tab, even one that left nothing stored); else the
+      // rounds below take what storage holds.
       await silent().then(
-        ({ session, claims }) =>
-          ctx.core.commit(
+        async ({ session, claims }) => {
+          if (ctx.heard() !== heard) return
+          await ctx.core.commit(
             { generation, record: undefined },
             { session, claims, store: 'put', tell: { type: 'changed' } },
-          ),
-        (error) => (failed = isOidcError(error) ? error : undefined),
+          )
+        },
+        (error) => void (failed = isOidcError(error) ? error : undefined),
       )
     }
     for (let round = 0; round < syncAttempts && ctx.core.state().status === 'initializing'; round++)

@@ -51,6 +51,8 @@ function origin() {
     removeItem: (name: string) => void local.delete(name),
   }
   const tab = (resolveKey = resolverOf([key.jwk])) => {
+    // Messages from other tabs this tab has heard (the channel counts them in context.ts).
+    const messages = { heard: 0 }
     const store = createAuthState(() => {})
     const core = createSessionCore({
       vault: () => vault,
@@ -70,8 +72,9 @@ function origin() {
       useMemory: () => {},
       now: () => now,
       lockName: 'refresh',
+      heard: () => messages.heard,
     } as unknown as FlowContext
-    return { core, ctx }
+    return { core, ctx, messages }
   }
   return { vault, faults, tab }
 }
@@ -155,6 +158,63 @@ describe('faults and races around the session core', () => {
     const slow = tab(async (header) => (await put(), resolverOf([key.jwk])(header)))
     await restore(slow.ctx)
     assert.notEqual(slow.core.state().status, 'initializing')
+  })
+
+  describe('a background silent sign-in (init({ silent: true })) yields to what came meanwhile', () => {
+    /** Tab A restores with a silent sign-in that answers only when `answer` is called. */
+    async function silentRestore() {
+      const { tab } = origin()
+      const [a, b] = [tab(), tab()]
+      let answer!: () => void
+      let restoring!: Promise<void>
+      await new Promise<void>((asked) => {
+        const silent = () => {
+          asked()
+          return new Promise<{ session: Session; claims: Readonly<IdTokenClaims> }>(
+            (resolve) => (answer = () => resolve({ session: sessionOf('silent'), claims })),
+          )
+        }
+        restoring = restore(a.ctx, silent)
+      })
+      return { a, b, answer: () => answer(), restored: () => restoring }
+    }
+
+    test('a login and a logout in another tab, which leave nothing stored', async () => {
+      const { a, b, answer, restored } = await silentRestore()
+      const login = sessionOf('b')
+      await b.core.commit(
+        { generation: 'any', record: 'any' },
+        { session: login, claims, store: 'put' },
+      )
+      await b.core.commit({ generation: 'any', record: 'any' }, { store: 'delete', logout: true })
+      a.messages.heard += 2
+      answer()
+      await restored()
+      assert.equal(a.core.state().status, 'signedOut', 'the logout stands in this tab')
+      assert.equal(await a.core.read(), undefined, 'and in storage')
+    })
+
+    test('a login in another tab', async () => {
+      const { a, b, answer, restored } = await silentRestore()
+      const login = sessionOf('b')
+      await b.core.commit(
+        { generation: 'any', record: 'any' },
+        { session: login, claims, store: 'put' },
+      )
+      a.messages.heard += 1
+      answer()
+      await restored()
+      assert.equal(a.core.held().session?.id, login.id, "this tab holds the other tab's login")
+      assert.equal((await a.core.read())?.id, login.id)
+    })
+
+    test('nothing: the silent sign-in is committed', async () => {
+      const { a, answer, restored } = await silentRestore()
+      answer()
+      await restored()
+      assert.equal(a.core.held().session?.accessToken, 'silent')
+      assert.equal((await a.core.read())?.accessToken, 'silent')
+    })
   })
 
   test('a refreshed ID token issued "in the future" (this clock behind) is kept pending, not fatal', async () => {
