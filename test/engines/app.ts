@@ -1,6 +1,6 @@
 // The test app (test/browser/pages, the built dist/) and a real provider, for every engine. The
 // app's config comes from a script the server writes (no engine-specific init scripts), so each
-// variant is a page of its own: `app` (script tag), `memory` (persist: 'memory'), `sandboxed`
+// variant is a page of its own: `app` (script tag), `memory` (persist: 'memory'), `dpop`, `sandboxed`
 // (an opaque origin: no IndexedDB) and `strict` (a strict CSP with Trusted Types).
 import { readFile } from 'node:fs/promises'
 import type { HarnessResult } from '../browser/app.js'
@@ -9,7 +9,7 @@ import { repoRoot, startStaticServer, type StaticServer } from '../support/stati
 import type { Tab } from '../support/engines/index.js'
 import { readStoredRecords } from '../support/stored-records.js'
 
-export const variants = ['app', 'memory', 'sandboxed', 'strict'] as const
+export const variants = ['app', 'memory', 'dpop', 'sandboxed', 'strict'] as const
 export type Variant = (typeof variants)[number]
 
 export interface App {
@@ -48,6 +48,7 @@ export async function startApp(options: Omit<ProviderOptions, 'redirectUris'> = 
     const config = {
       issuer: op.issuer,
       ...(variant === 'memory' && { client: { persist: 'memory' } }),
+      ...(variant === 'dpop' && { client: { dpop: true } }),
     }
     server.route(`/engines/${variant}.js`, (_req, res) => {
       res.writeHead(200, { 'content-type': 'text/javascript', 'cache-control': 'no-store' })

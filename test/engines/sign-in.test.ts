@@ -15,6 +15,7 @@ import {
   storedRecords,
   type App,
 } from './app.js'
+import { describeStoredDpopKey } from '../support/stored-records.js'
 
 let app: App
 before(async () => (app = await startApp()))
@@ -141,6 +142,45 @@ for (const name of selectedEngines()) {
       )
       await tab.reload()
       assert.equal((await ready(tab)).state?.status, 'signedOut')
+      await context.close()
+    })
+
+    test('DPoP: the tokens are bound to a key the page cannot export, which a reload keeps; a silent sign-in works', async () => {
+      const { op } = app
+      const context = await engine.newContext()
+      const tab = await context.open(app.url('dpop'))
+      await ready(tab)
+      assert.equal((await logIn(tab, op.issuer)).ok, true)
+      assert.deepEqual(await tab.evaluate(describeStoredDpopKey), {
+        extractable: false,
+        curve: 'P-256',
+        exported: 'InvalidAccessError',
+      })
+      const userinfo = () =>
+        tab.evaluate(() => window.client.getUserInfo().then((info: any) => info.sub))
+      // The provider's userinfo checks the proof against the token's binding.
+      assert.equal(await userinfo(), 'alice')
+      const token = await tab.evaluate(() => window.client.getAccessToken())
+      const copied = await fetch(`${op.issuer}/me`, {
+        headers: { authorization: `Bearer ${token}` },
+      })
+      assert.equal(
+        copied.status,
+        401,
+        'the token copied out of the page is refused as a bearer token',
+      )
+      await tab.reload()
+      assert.equal((await ready(tab)).state?.status, 'signedIn')
+      assert.equal(await userinfo(), 'alice', 'the key came back from IndexedDB with the session')
+      // prompt=none in a hidden iframe; the app and the provider are same-site here.
+      const silent = await tab.evaluate(() =>
+        window.client.signInSilently().then(
+          (result: any) => result.claims.sub,
+          (error: any) => `${error.code}: ${error.message}`,
+        ),
+      )
+      assert.equal(silent, 'alice')
+      assert.equal(await userinfo(), 'alice', "the silent sign-in's new key is bound too")
       await context.close()
     })
   })
