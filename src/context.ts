@@ -69,7 +69,14 @@ export function createFlowContext(
   })
   return {
     config,
-    core: createSessionCore({ vault: () => vault, store, tombstone, post: channel.post }),
+    core: createSessionCore({
+      vault: () => vault,
+      store,
+      tombstone,
+      // A memory tab's session is its own: other tabs hear only its logouts.
+      post: (message) =>
+        (config.persist !== 'memory' || message.type === 'logout') && channel.post(message),
+    }),
     transactions,
     provider: createProvider({ config, vault: () => vault, now: epochSeconds }),
     name,

@@ -1,6 +1,7 @@
 import type { AuthStore } from './auth-state.js'
 import type { OidcError } from './errors.js'
 import type { IdTokenClaims } from './id-token.js'
+import { generateRandom } from './random.js'
 import { toSession, type Session } from './session.js'
 import type { TabMessage } from './tabs.js'
 import type { Tombstone } from './tombstone.js'
@@ -88,6 +89,12 @@ export function createSessionCore({ vault, store, tombstone, post }: SessionCore
       if (basis.record !== 'any' && !matches(await read())) return 'conflict'
     } else if (change.store !== 'memory') {
       const next = change.store === 'put' ? change.session : undefined
+      // Marked before the delete, so that a background sign-in that stored its session just
+      // before it sees, once committed, that a logout came: see `logoutMark`.
+      if (!change.session && change.logout)
+        await vault()
+          .set('logout', generateRandom())
+          .catch(() => {})
       try {
         const before = await vault().swap('session', (record) => (matches(record) ? next : record))
         if (!matches(before)) return 'conflict'
@@ -113,6 +120,11 @@ export function createSessionCore({ vault, store, tombstone, post }: SessionCore
   return {
     read,
     state: () => store.get(),
+    /** What the last logout of any tab left in storage: changes with each logout. */
+    logoutMark: (): Promise<unknown> =>
+      vault()
+        .get('logout')
+        .catch(() => undefined),
     /** This tab's session and the generation it belongs to. */
     held: () => ({ generation, session: held, unstored }),
     /** Applies `change` if nothing moved since `basis`; one commit at a time. */

@@ -7,6 +7,7 @@ import {
 } from './id-token.js'
 import { allowedAlgorithms } from './jwks.js'
 import { cannotVerifyNow } from './refresh.js'
+import { revokeSession } from './revoke.js'
 import type { Session } from './session.js'
 import type { TabMessage } from './tabs.js'
 
@@ -134,17 +135,33 @@ export async function restore(
     let failed: OidcError | undefined
     const { generation } = ctx.core.held()
     const heard = ctx.heard()
+    // Read with the session, in one transaction.
+    const mark = silent && ctx.core.logoutMark()
     if (silent && !(await ctx.core.read())) {
       // A background sign-in, not the user's: it applies only while nothing came meanwhile (a
       // login or logout here or in another tab, even one that left nothing stored); else the
       // rounds below take what storage holds.
+      const before = await mark
       await silent().then(
         async ({ session, claims }) => {
-          if (ctx.heard() !== heard) return
-          await ctx.core.commit(
-            { generation, record: undefined },
-            { session, claims, store: 'put', tell: { type: 'changed' } },
-          )
+          const { core } = ctx
+          let kept =
+            ctx.heard() === heard &&
+            (await core.commit(
+              { generation, record: undefined },
+              { session, claims, store: 'put', tell: { type: 'changed' } },
+            )) === 'done'
+          // A logout whose message is still on its way left its mark: it wins.
+          if (kept && (await core.logoutMark()) !== before) {
+            kept = false
+            await core.commit(
+              { generation: core.held().generation, record: session.id },
+              { store: 'delete', tell: { type: 'changed' } },
+            )
+          }
+          // Dropped: when a logout won (nothing stored), its refresh token is revoked; when a
+          // login won, its grant may be this one's, so nothing is.
+          if (!kept && !(await core.read().catch(() => session))) await revokeSession(ctx, session)
         },
         (error) => void (failed = isOidcError(error) ? error : undefined),
       )

@@ -36,3 +36,34 @@ test("the flow context counts other tabs' messages (a memory tab: logouts only) 
     assert.deepEqual(counts, expected, persist)
   }
 })
+
+test('a memory tab tells other tabs of its logouts only: its sessions and their endings are its own', async () => {
+  const config = validateConfig({
+    issuer: 'https://id.example.com',
+    clientId: 'spa',
+    redirectUri: 'https://app.example.com/cb',
+    persist: 'memory',
+  })
+  const ctx = createFlowContext(config, {
+    store: createAuthState(() => {}),
+    report: () => {},
+    onMessage: () => {},
+  })
+  const otherTab = new BroadcastChannel(ctx.name)
+  const heard: unknown[] = []
+  const loggedOut = new Promise<void>(
+    (done) =>
+      (otherTab.onmessage = ({ data }) => {
+        heard.push(data)
+        if (data.type === 'logout') done()
+      }),
+  )
+  const any = { generation: 'any', record: 'any' } as const
+  const ended = { type: 'ended', code: 'login_required' } as const
+  await ctx.core.commit(any, { store: 'delete', tell: ended })
+  await ctx.core.commit(any, { store: 'delete', logout: true, tell: { type: 'logout' } })
+  await loggedOut
+  otherTab.close()
+  ctx.close()
+  assert.deepEqual(heard, [{ type: 'logout' }])
+})

@@ -35,15 +35,21 @@ before(async () => {
 function origin() {
   const records = createMemoryVault()
   const faults = { put: false, delete: false }
+  // Runs (once) just before the next swap of the session: another tab's work in that gap.
+  const gap: { beforeSessionSwap?: (() => Promise<unknown>) | undefined } = {}
   const vault: Vault = {
     ...records,
     swap: async (name, next) => {
+      const before = name === 'session' && gap.beforeSessionSwap
+      if (before) await ((gap.beforeSessionSwap = undefined), before())
       const value = next(await records.get(name))
       if (value === undefined ? faults.delete : faults.put)
         throw new OidcError('storage_error', 'refused')
       return records.swap(name, next)
     },
   }
+  // The refresh tokens revoked, by any tab.
+  const revoked: string[] = []
   const local = new Map<string, string>()
   const storage = {
     getItem: (name: string) => local.get(name) ?? null,
@@ -61,10 +67,21 @@ function origin() {
       post: () => {},
     })
     const ctx = {
-      config: { issuer, clientId: 'spa', persist: 'indexeddb' },
+      config: {
+        issuer,
+        clientId: 'spa',
+        persist: 'indexeddb',
+        fetch: async (_url: string, init: RequestInit) => {
+          revoked.push(new URLSearchParams(init.body as URLSearchParams).get('token')!)
+          return new Response()
+        },
+      },
       core,
       provider: {
-        metadata: async () => ({ id_token_signing_alg_values_supported: ['ES256'] }),
+        metadata: async () => ({
+          id_token_signing_alg_values_supported: ['ES256'],
+          revocation_endpoint: `${issuer}/revoke`,
+        }),
         resolveKey,
         preload: () => {},
       },
@@ -76,7 +93,7 @@ function origin() {
     } as unknown as FlowContext
     return { core, ctx, messages }
   }
-  return { vault, faults, tab }
+  return { vault, faults, tab, revoked, gap }
 }
 
 const sessionOf = (accessToken: string, issuedAt = now): Session =>
@@ -163,7 +180,7 @@ describe('faults and races around the session core', () => {
   describe('a background silent sign-in (init({ silent: true })) yields to what came meanwhile', () => {
     /** Tab A restores with a silent sign-in that answers only when `answer` is called. */
     async function silentRestore() {
-      const { tab } = origin()
+      const { tab, revoked, gap } = origin()
       const [a, b] = [tab(), tab()]
       let answer!: () => void
       let restoring!: Promise<void>
@@ -176,11 +193,11 @@ describe('faults and races around the session core', () => {
         }
         restoring = restore(a.ctx, silent)
       })
-      return { a, b, answer: () => answer(), restored: () => restoring }
+      return { a, b, revoked, gap, answer: () => answer(), restored: () => restoring }
     }
 
     test('a login and a logout in another tab, which leave nothing stored', async () => {
-      const { a, b, answer, restored } = await silentRestore()
+      const { a, b, revoked, answer, restored } = await silentRestore()
       const login = sessionOf('b')
       await b.core.commit(
         { generation: 'any', record: 'any' },
@@ -192,10 +209,26 @@ describe('faults and races around the session core', () => {
       await restored()
       assert.equal(a.core.state().status, 'signedOut', 'the logout stands in this tab')
       assert.equal(await a.core.read(), undefined, 'and in storage')
+      assert.deepEqual(revoked, ['r-silent'], "the dropped sign-in's refresh token is revoked")
+    })
+
+    test("a login and a logout in another tab just before this tab's commit, their messages still on the way", async () => {
+      const { a, b, revoked, gap, answer, restored } = await silentRestore()
+      const login = sessionOf('b')
+      const any = { generation: 'any', record: 'any' } as const
+      gap.beforeSessionSwap = async () => {
+        await b.core.commit(any, { session: login, claims, store: 'put' })
+        await b.core.commit(any, { store: 'delete', logout: true })
+      }
+      answer()
+      await restored()
+      assert.equal(a.core.state().status, 'signedOut', 'the logout stands in this tab')
+      assert.equal(await a.core.read(), undefined, 'and in storage')
+      assert.deepEqual(revoked, ['r-silent'])
     })
 
     test('a login in another tab', async () => {
-      const { a, b, answer, restored } = await silentRestore()
+      const { a, b, revoked, answer, restored } = await silentRestore()
       const login = sessionOf('b')
       await b.core.commit(
         { generation: 'any', record: 'any' },
@@ -206,14 +239,16 @@ describe('faults and races around the session core', () => {
       await restored()
       assert.equal(a.core.held().session?.id, login.id, "this tab holds the other tab's login")
       assert.equal((await a.core.read())?.id, login.id)
+      assert.deepEqual(revoked, [], "nothing revoked: the login's grant may be the same")
     })
 
     test('nothing: the silent sign-in is committed', async () => {
-      const { a, answer, restored } = await silentRestore()
+      const { a, revoked, answer, restored } = await silentRestore()
       answer()
       await restored()
       assert.equal(a.core.held().session?.accessToken, 'silent')
       assert.equal((await a.core.read())?.accessToken, 'silent')
+      assert.deepEqual(revoked, [])
     })
   })
 
