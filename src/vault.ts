@@ -1,4 +1,4 @@
-import { promisifyRequest, type UseStore } from 'idb-keyval'
+import { promisifyRequest } from 'idb-keyval'
 import { OidcError, safeCause } from './errors.js'
 
 /** Where records live: IndexedDB or this tab's memory, behind the same functions. */
@@ -51,8 +51,25 @@ function openDatabase(): Promise<IDBDatabase> {
   return database
 }
 
-const idbStore: UseStore = (mode, callback) =>
-  openDatabase().then((db) => callback(db.transaction('kv', mode).objectStore('kv')))
+// Transactions asked for so far: see `swap`, which may join a read batch only if none came since.
+let asked = 0
+
+const idbStore = <T>(
+  mode: () => IDBTransactionMode,
+  callback: (store: IDBObjectStore) => Promise<T>,
+): Promise<T> =>
+  openDatabase().then((db) => callback(db.transaction('kv', mode()).objectStore('kv')))
+
+type Work<T> = (store: IDBObjectStore) => Promise<T>
+
+/** Reads that share one transaction, and the one write that may join them. */
+interface Batch {
+  keys: string[]
+  values: Promise<unknown[]>
+  /** `asked` when the batch was made. */
+  at: number
+  write?: Work<unknown>
+}
 
 const storageError = (message: string, cause?: unknown) =>
   new OidcError('storage_error', message, { cause: safeCause(cause) })
@@ -63,10 +80,8 @@ const storageError = (message: string, cause?: unknown) =>
  * aborted, and one that already finished reports what it did. A write reported as failed
  * never lands later.
  */
-function transact<T>(
-  mode: IDBTransactionMode,
-  work: (store: IDBObjectStore) => Promise<T>,
-): Promise<T> {
+function transact<T>(mode: () => IDBTransactionMode, work: Work<T>): Promise<T> {
+  asked++
   let late = false
   let transaction: IDBTransaction | undefined
   // Started from a promise: indexedDB.open throws at once where storage is denied (sandboxed frames).
@@ -99,31 +114,48 @@ function transact<T>(
 
 /** A vault over IndexedDB; every key is prefixed with `namespace`. Failures are `storage_error`. */
 export function createIdbVault(namespace: string): IdbVault {
-  const swap: Vault['swap'] = (key, next) =>
-    transact('readwrite', async (store) => {
+  const write =
+    (key: string, next: (record: unknown) => unknown): Work<unknown> =>
+    async (store) => {
       const record = await promisifyRequest(store.get(namespace + key))
       const value = next(record)
       if (value === undefined) store.delete(namespace + key)
       else store.put(value, namespace + key)
       await promisifyRequest(store.transaction)
       return record
-    })
+    }
   // Reads asked for before a read transaction starts share it: on a reload, the session,
   // discovery and key set come in one. It starts before any transaction asked for after it, so
   // a read never misses a write that finished before it was asked for. A failure fails each read.
-  let batch: { keys: string[]; values: Promise<unknown[]> } | undefined
+  let batch: Batch | undefined
   const get: Vault['get'] = (key) => {
     if (!batch) {
-      const keys: string[] = []
-      const values = transact('readonly', (store) => {
-        if (batch?.keys === keys) batch = undefined
-        return Promise.all(keys.map((name) => promisifyRequest(store.get(namespace + name))))
-      })
-      const current = (batch = { keys, values })
-      values.catch(() => batch === current && (batch = undefined))
+      const current: Batch = { keys: [], at: 0, values: Promise.resolve([]) }
+      current.values = transact(
+        () => (current.write ? 'readwrite' : 'readonly'),
+        async (store) => {
+          if (batch === current) batch = undefined
+          const values = current.keys.map((name) => promisifyRequest(store.get(namespace + name)))
+          // The write's answer first, then each read's.
+          return Promise.all([current.write?.(store), ...values])
+        },
+      )
+      current.at = asked
+      batch = current
+      current.values.catch(() => batch === current && (batch = undefined))
     }
-    const index = batch.keys.push(key) - 1
+    const index = batch.keys.push(key)
     return batch.values.then((values) => values[index])
+  }
+  // A write asked for right after such reads, no other transaction asked for between, joins
+  // their transaction: a callback reads the cached discovery and keys and takes its login
+  // transaction in one.
+  const swap: Vault['swap'] = (key, next) => {
+    const current = batch
+    if (!current || current.write || current.at !== asked)
+      return transact(() => 'readwrite', write(key, next))
+    current.write = write(key, next)
+    return current.values.then((values) => values[0])
   }
   return {
     get,
@@ -135,16 +167,19 @@ export function createIdbVault(namespace: string): IdbVault {
     set: (key, value) => swap(key, () => value),
     del: (key) => swap(key, () => undefined),
     sweep: (prefix, isStale) =>
-      transact('readwrite', async (store) => {
-        const from = namespace + prefix
-        const cursor = store.openCursor(IDBKeyRange.bound(from, from + '\uffff'))
-        cursor.onsuccess = () => {
-          if (!cursor.result) return
-          if (isStale(cursor.result.value)) cursor.result.delete()
-          cursor.result.continue()
-        }
-        await promisifyRequest(store.transaction)
-      }),
+      transact(
+        () => 'readwrite',
+        async (store) => {
+          const from = namespace + prefix
+          const cursor = store.openCursor(IDBKeyRange.bound(from, from + '\uffff'))
+          cursor.onsuccess = () => {
+            if (!cursor.result) return
+            if (isStale(cursor.result.value)) cursor.result.delete()
+            cursor.result.continue()
+          }
+          await promisifyRequest(store.transaction)
+        },
+      ),
   }
 }
 
