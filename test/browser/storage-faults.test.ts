@@ -78,8 +78,9 @@ describe('a session write that times out (defect 6)', { timeout: 60_000 }, () =>
           pattern.source,
         )
       // A read-write transaction starts only after those created before it: once the cached
-      // keys' read is under way, the block holds nothing but what comes after.
-      await until(logged(/^readonly .*jwks$/), 'the callback reads the cached keys')
+      // keys' read (with the login transaction's take) is under way, the block holds nothing but
+      // what comes after.
+      await until(logged(/^read\w+ .*jwks$/), 'the callback reads the cached keys')
       const release = await blockStorage(page)
       tokenAnswer.open()
       await until(logged(/^readwrite .*session$/), 'the session write waits for storage')
