@@ -90,11 +90,12 @@ export function createSessionCore({ vault, store, tombstone, post }: SessionCore
     } else if (change.store !== 'memory') {
       const next = change.store === 'put' ? change.session : undefined
       // Marked before the delete, so that a background sign-in that stored its session just
-      // before it sees, once committed, that a logout came: see `logoutMark`.
+      // before it sees, once committed, that a logout came: see `logoutMark`. Where storage
+      // refuses the mark, the tombstone ends what was issued before this logout.
       if (!change.session && change.logout)
         await vault()
           .set('logout', generateRandom())
-          .catch(() => {})
+          .catch(() => tombstone.set(Date.now()))
       try {
         const before = await vault().swap('session', (record) => (matches(record) ? next : record))
         if (!matches(before)) return 'conflict'
@@ -120,11 +121,14 @@ export function createSessionCore({ vault, store, tombstone, post }: SessionCore
   return {
     read,
     state: () => store.get(),
-    /** What the last logout of any tab left in storage: changes with each logout. */
+    /**
+     * What the last logout of any tab left in storage: changes with each logout. A failed read
+     * answers a value equal to no other, so that it never hides a logout.
+     */
     logoutMark: (): Promise<unknown> =>
       vault()
         .get('logout')
-        .catch(() => undefined),
+        .catch(() => ({})),
     /** This tab's session and the generation it belongs to. */
     held: () => ({ generation, session: held, unstored }),
     /** Applies `change` if nothing moved since `basis`; one commit at a time. */

@@ -145,19 +145,24 @@ export async function restore(
       await silent().then(
         async ({ session, claims }) => {
           const { core } = ctx
+          // A logout whose message is still on its way has left its mark: checked before the
+          // commit, and again after it for one that came meanwhile.
+          const loggedOut = async () => (await core.logoutMark()) !== before
           let kept =
             ctx.heard() === heard &&
+            !(await loggedOut()) &&
             (await core.commit(
               { generation, record: undefined },
               { session, claims, store: 'put', tell: { type: 'changed' } },
             )) === 'done'
-          // A logout whose message is still on its way left its mark: it wins.
-          if (kept && (await core.logoutMark()) !== before) {
+          if (kept && (await loggedOut())) {
             kept = false
-            await core.commit(
-              { generation: core.held().generation, record: session.id },
-              { store: 'delete', tell: { type: 'changed' } },
+            const basis = { generation: core.held().generation, record: session.id }
+            // Taken back; if the logout deleted it first, this tab follows storage.
+            if (
+              (await core.commit(basis, { store: 'delete', tell: { type: 'changed' } })) !== 'done'
             )
+              await syncFromStorage(ctx, undefined, true)
           }
           // Dropped: when a logout won (nothing stored), its refresh token is revoked; when a
           // login won, its grant may be this one's, so nothing is.

@@ -147,14 +147,15 @@ export function createIdbVault(namespace: string): IdbVault {
     const index = batch.keys.push(key)
     return batch.values.then((values) => values[index])
   }
-  // A write asked for right after such reads, no other transaction asked for between, joins
-  // their transaction: a callback reads the cached discovery and keys and takes its login
-  // transaction in one.
-  const swap: Vault['swap'] = (key, next) => {
+  const swap: Vault['swap'] = (key, next) => transact(() => 'readwrite', write(key, next))
+  // A take (read and delete) asked for right after such reads, no other transaction asked for
+  // between, joins their transaction: a callback reads the cached discovery and keys and takes
+  // its login transaction in one. Only a delete joins: it cannot fail for want of space, which
+  // would fail the reads with it.
+  const del: Vault['del'] = (key) => {
     const current = batch
-    if (!current || current.write || current.at !== asked)
-      return transact(() => 'readwrite', write(key, next))
-    current.write = write(key, next)
+    if (!current || current.write || current.at !== asked) return swap(key, () => undefined)
+    current.write = write(key, () => undefined)
     return current.values.then((values) => values[0])
   }
   return {
@@ -165,7 +166,7 @@ export function createIdbVault(namespace: string): IdbVault {
         .catch(() => {}),
     swap,
     set: (key, value) => swap(key, () => value),
-    del: (key) => swap(key, () => undefined),
+    del,
     sweep: (prefix, isStale) =>
       transact(
         () => 'readwrite',

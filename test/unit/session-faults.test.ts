@@ -11,6 +11,7 @@ import { renewSession } from '../../src/renew.js'
 import { createSessionCore } from '../../src/session-core.js'
 import { createSession, type Session } from '../../src/session.js'
 import { followTab, restore } from '../../src/sync.js'
+import type { TabMessage } from '../../src/tabs.js'
 import { createTombstone } from '../../src/tombstone.js'
 import { createMemoryVault, type Vault } from '../../src/vault.js'
 import { makeKey, rejectsWith, resolverOf, sign, type TestKey } from './helpers.js'
@@ -35,18 +36,27 @@ before(async () => {
 function origin() {
   const records = createMemoryVault()
   const faults = { put: false, delete: false }
-  // Runs (once) just before the next swap of the session: another tab's work in that gap.
-  const gap: { beforeSessionSwap?: (() => Promise<unknown>) | undefined } = {}
+  // Each runs (once) just before, or just after, the next swap of the session: another tab's
+  // work in that gap.
+  type Gap = (() => Promise<unknown>) | undefined
+  const gap: { beforeSessionSwap?: Gap; afterSessionSwap?: Gap } = {}
+  const once = async (name: 'beforeSessionSwap' | 'afterSessionSwap') => {
+    const work = gap[name]
+    gap[name] = undefined
+    await work?.()
+  }
   const vault: Vault = {
     ...records,
     swap: async (name, next) => {
-      const before = name === 'session' && gap.beforeSessionSwap
-      if (before) await ((gap.beforeSessionSwap = undefined), before())
+      if (name === 'session') await once('beforeSessionSwap')
       const value = next(await records.get(name))
       if (value === undefined ? faults.delete : faults.put)
         throw new OidcError('storage_error', 'refused')
-      return records.swap(name, next)
+      const record = await records.swap(name, next)
+      if (name === 'session') await once('afterSessionSwap')
+      return record
     },
+    set: (name, value) => vault.swap(name, () => value),
   }
   // The refresh tokens revoked, by any tab.
   const revoked: string[] = []
@@ -59,12 +69,14 @@ function origin() {
   const tab = (resolveKey = resolverOf([key.jwk])) => {
     // Messages from other tabs this tab has heard (the channel counts them in context.ts).
     const messages = { heard: 0 }
+    // What this tab told the others.
+    const posted: TabMessage[] = []
     const store = createAuthState(() => {})
     const core = createSessionCore({
       vault: () => vault,
       store,
       tombstone: createTombstone('ns', () => storage),
-      post: () => {},
+      post: (message) => posted.push(message),
     })
     const ctx = {
       config: {
@@ -91,9 +103,9 @@ function origin() {
       lockName: 'refresh',
       heard: () => messages.heard,
     } as unknown as FlowContext
-    return { core, ctx, messages }
+    return { core, ctx, messages, posted }
   }
-  return { vault, faults, tab, revoked, gap }
+  return { vault, records, faults, tab, revoked, gap }
 }
 
 const sessionOf = (accessToken: string, issuedAt = now): Session =>
@@ -177,6 +189,16 @@ describe('faults and races around the session core', () => {
     assert.notEqual(slow.core.state().status, 'initializing')
   })
 
+  test('a logout whose mark storage refuses leaves the tombstone: a session issued before it that lands later is not restored', async () => {
+    const { records, faults, tab } = origin()
+    faults.put = true
+    await tab().core.commit({ generation: 'any', record: 'any' }, { store: 'delete', logout: true })
+    faults.put = false
+    // Stored behind the logout's back (another tab's write that was already on its way).
+    await records.set('session', sessionOf('late', now - 100))
+    assert.equal(await tab().core.read(), undefined)
+  })
+
   describe('a background silent sign-in (init({ silent: true })) yields to what came meanwhile', () => {
     /** Tab A restores with a silent sign-in that answers only when `answer` is called. */
     async function silentRestore() {
@@ -224,6 +246,28 @@ describe('faults and races around the session core', () => {
       await restored()
       assert.equal(a.core.state().status, 'signedOut', 'the logout stands in this tab')
       assert.equal(await a.core.read(), undefined, 'and in storage')
+      assert.deepEqual(revoked, ['r-silent'])
+    })
+
+    test('a logout in another tab before the answer, its message not here yet: nothing is stored or told', async () => {
+      const { a, b, revoked, answer, restored } = await silentRestore()
+      await b.core.commit({ generation: 'any', record: 'any' }, { store: 'delete', logout: true })
+      answer()
+      await restored()
+      assert.equal(a.core.state().status, 'signedOut')
+      assert.deepEqual(a.posted, [], 'no other tab was told of a session')
+      assert.deepEqual(revoked, ['r-silent'])
+    })
+
+    test("a logout in another tab that deletes this tab's stored silent session before it is taken back", async () => {
+      const { a, b, revoked, gap, answer, restored } = await silentRestore()
+      gap.afterSessionSwap = () =>
+        b.core.commit({ generation: 'any', record: 'any' }, { store: 'delete', logout: true })
+      answer()
+      await restored()
+      assert.equal(a.core.state().status, 'signedOut', 'this tab follows storage')
+      assert.equal(a.core.held().session, undefined)
+      assert.equal(await a.core.read(), undefined)
       assert.deepEqual(revoked, ['r-silent'])
     })
 
