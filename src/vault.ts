@@ -51,7 +51,7 @@ function openDatabase(): Promise<IDBDatabase> {
   return database
 }
 
-// Transactions asked for so far: see `swap`, which may join a read batch only if none came since.
+// Transactions asked for so far: see `del`, which may join a read batch only if none came since.
 let asked = 0
 
 const idbStore = <T>(
@@ -62,7 +62,7 @@ const idbStore = <T>(
 
 type Work<T> = (store: IDBObjectStore) => Promise<T>
 
-/** Reads that share one transaction, and the one write that may join them. */
+/** Reads that share one transaction, and the one take (`del`) that may join them. */
 interface Batch {
   keys: string[]
   values: Promise<unknown[]>
