@@ -2,7 +2,8 @@ import nodeResolve from '@rollup/plugin-node-resolve'
 import terser from '@rollup/plugin-terser'
 import typescript from '@rollup/plugin-typescript'
 
-const external = ['jose', 'idb-keyval', 'react', 'vue']
+// Subpaths too (`jose/base64url`): left to the app's bundler like the package itself.
+const external = (id) => /^(jose|idb-keyval|react|vue)(\/|$)/.test(id)
 
 export default [
   // The npm entries: ESM with the dependencies left to the app's bundler, plus declarations.

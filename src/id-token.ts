@@ -1,4 +1,5 @@
-import { base64url, compactVerify } from 'jose'
+import { compactVerify } from 'jose'
+import { encode } from 'jose/base64url'
 import type { JWK } from 'jose'
 import { OidcError, idTokenInvalid, isOidcError, safeCause, type IdTokenCheck } from './errors.js'
 import { allowedAlgorithms } from './jwks.js'
@@ -214,7 +215,7 @@ export async function calculateAtHash(accessToken: string, alg: string): Promise
   const digest = new Uint8Array(
     await crypto.subtle.digest(`SHA-${bits}`, new TextEncoder().encode(accessToken)),
   )
-  return base64url.encode(digest.slice(0, digest.length / 2))
+  return encode(digest.slice(0, digest.length / 2))
 }
 
 // A fresh parse that nothing else holds, and JSON has no cycles: frozen in place.
