@@ -4,7 +4,7 @@ import type { OidcError } from './errors.js'
 import { createProvider, type Provider } from './provider.js'
 import { createSessionCore, type SessionCore } from './session-core.js'
 import { createTabChannel, type TabMessage } from './tabs.js'
-import { createTombstone } from './tombstone.js'
+import { createTombstone, type Tombstone } from './tombstone.js'
 import { createIdbVault, createMemoryVault, type IdbVault, type Vault } from './vault.js'
 
 export const epochSeconds = () => Math.floor(Date.now() / 1000)
@@ -30,6 +30,8 @@ export interface FlowContext {
   close(): void
   /** How many messages from other tabs that bear on this tab's session have come so far. */
   heard(): number
+  /** The `localStorage` mark that ends stored sessions issued before it, in every tab. */
+  tombstone: Tombstone
 }
 
 /**
@@ -72,7 +74,10 @@ export function createFlowContext(
     core: createSessionCore({
       vault: () => vault,
       store,
-      tombstone,
+      // The mark ends stored sessions: a memory tab's own are never behind it, and its logins
+      // do not lift the mark its or another tab's logout left on the stored one.
+      tombstone:
+        config.persist === 'memory' ? { ...tombstone, covers: () => false, clear() {} } : tombstone,
       // A memory tab's session is its own: other tabs hear only its logouts.
       post: (message) =>
         (config.persist !== 'memory' || message.type === 'logout') && channel.post(message),
@@ -86,5 +91,6 @@ export function createFlowContext(
     useMemory: () => void (vault = createMemoryVault()),
     close: channel.close,
     heard: () => heard,
+    tombstone,
   }
 }

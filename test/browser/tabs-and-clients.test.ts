@@ -49,6 +49,29 @@ describe("persist: 'memory' tabs (defect 9)", { timeout: 60_000 }, () => {
     assert.equal((await seen(b)).token, 'error:login_required')
     await context.close()
   })
+
+  test('their logout ends the stored session too: in open IndexedDB tabs and in those opened later', async () => {
+    const context = await rogueContext(harness)
+    const { issuer } = harness.rogue
+    const memory = await openTab(harness, context, { persist: 'memory' })
+    // Stored by a tab that is closed when the memory tab logs out, logs in again, and out again.
+    const closed = await openTab(harness, context)
+    await loginAs(closed, 'alice')
+    await closed.close()
+    await loginAs(memory, 'bob')
+    await memory.evaluate(() => window.client.logout({ localOnly: true }))
+    await loginAs(memory, 'bob')
+    const later = await openTab(harness, context)
+    assert.equal((await seen(later)).status, 'signedOut')
+    assert.equal(await storedSession(later, issuer), undefined)
+    assert.equal((await seen(memory)).sub, 'bob')
+    // An IndexedDB tab open at the logout.
+    await loginAs(later, 'alice')
+    await memory.evaluate(() => window.client.logout({ localOnly: true }))
+    await later.waitForFunction(() => window.client.getState().status === 'signedOut')
+    assert.equal(await storedSession(later, issuer), undefined)
+    await context.close()
+  })
 })
 
 describe(
