@@ -65,10 +65,15 @@ export function createFlowContext(
   // Counted as they come, even while the client defers them: a background silent sign-in that
   // started before one must not commit over it (restore, in sync.ts). A memory tab heeds logouts only.
   let heard = 0
-  const channel = createTabChannel(name, (message) => {
+  const hear = (message: TabMessage) => {
     if (config.persist !== 'memory' || message.type === 'logout') heard++
     onMessage(message)
-  })
+  }
+  const channel = createTabChannel(name, hear)
+  // A logout that could not delete the stored session (a memory tab's, or a refused delete)
+  // leaves the mark: this tab reads storage again once the mark can be read here.
+  const unwatch =
+    vault === transactions ? tombstone.watch(() => hear({ type: 'logout' })) : () => {}
   return {
     config,
     core: createSessionCore({
@@ -89,7 +94,7 @@ export function createFlowContext(
     report,
     now: epochSeconds,
     useMemory: () => void (vault = createMemoryVault()),
-    close: channel.close,
+    close: () => (channel.close(), unwatch()),
     heard: () => heard,
     tombstone,
   }

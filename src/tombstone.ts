@@ -21,6 +21,16 @@ export function createTombstone(
   return {
     set: (at: number) => attempt((storage) => storage.setItem(key, String(at))),
     clear: () => attempt((storage) => storage.removeItem(key)),
+    /**
+     * Calls `listener` when another tab sets the mark. Its `storage` event comes once the mark
+     * is readable here, which the message of the logout that set it may outrun.
+     */
+    watch(listener: () => void): () => void {
+      if (typeof addEventListener === 'undefined') return () => {}
+      const onStorage = (event: StorageEvent) => event.key === key && event.newValue && listener()
+      addEventListener('storage', onStorage)
+      return () => removeEventListener('storage', onStorage)
+    },
     /** True when a session issued at `issuedAt` (epoch seconds) was logged out since. */
     covers: (issuedAt: number) =>
       attempt((storage) => {

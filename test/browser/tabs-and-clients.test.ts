@@ -72,6 +72,23 @@ describe("persist: 'memory' tabs (defect 9)", { timeout: 60_000 }, () => {
     assert.equal(await storedSession(later, issuer), undefined)
     await context.close()
   })
+
+  test('the logout mark alone reaches open tabs, whichever of it and its message comes first', async () => {
+    const context = await rogueContext(harness)
+    const { issuer } = harness.rogue
+    const marking = await openTab(harness, context)
+    await loginAs(marking, 'alice')
+    const open = await openTab(harness, context)
+    assert.equal((await seen(open)).status, 'signedIn')
+    // Set as a logout sets it, with no message: the other tab learns of it from storage.
+    await marking.evaluate(
+      (key) => localStorage.setItem(key, String(Date.now())),
+      `oidc-browser${recordKey(issuer, 'logout')}`,
+    )
+    await open.waitForFunction(() => window.client.getState().status === 'signedOut')
+    assert.equal(await storedSession(open, issuer), undefined)
+    await context.close()
+  })
 })
 
 describe(
