@@ -223,7 +223,7 @@ export class OidcClient extends AuthEventTarget {
   }
 
   #sync(): Promise<void> {
-    if (this.#ctx.config.persist === 'memory') return Promise.resolve()
+    if (this.#ctx.inMemory()) return Promise.resolve()
     return syncFromStorage(this.#ctx).catch(() => {})
   }
 

@@ -32,6 +32,8 @@ export interface FlowContext {
   heard(): number
   /** The `localStorage` mark that ends stored sessions issued before it, in every tab. */
   tombstone: Tombstone
+  /** True while the session lives in this tab's memory: `persist: 'memory'`, or a fallback. */
+  inMemory(): boolean
 }
 
 /**
@@ -62,30 +64,33 @@ export function createFlowContext(
     tombstone.covers(0)
   }
   const name = `oidc-browser${namespace}`
+  // Memory tabs, and tabs that fell back to memory: their session is their own.
+  const inMemory = () => vault !== transactions
   // Counted as they come, even while the client defers them: a background silent sign-in that
   // started before one must not commit over it (restore, in sync.ts). A memory tab heeds logouts only.
   let heard = 0
   const hear = (message: TabMessage) => {
-    if (config.persist !== 'memory' || message.type === 'logout') heard++
+    if (!inMemory() || message.type === 'logout') heard++
     onMessage(message)
   }
   const channel = createTabChannel(name, hear)
   // A logout that could not delete the stored session (a memory tab's, or a refused delete)
   // leaves the mark: this tab reads storage again once the mark can be read here.
-  const unwatch =
-    vault === transactions ? tombstone.watch(() => hear({ type: 'logout' })) : () => {}
+  const unwatch = inMemory() ? () => {} : tombstone.watch(() => hear({ type: 'changed' }))
   return {
     config,
     core: createSessionCore({
       vault: () => vault,
       store,
-      // The mark ends stored sessions: a memory tab's own are never behind it, and its logins
-      // do not lift the mark its or another tab's logout left on the stored one.
-      tombstone:
-        config.persist === 'memory' ? { ...tombstone, covers: () => false, clear() {} } : tombstone,
-      // A memory tab's session is its own: other tabs hear only its logouts.
-      post: (message) =>
-        (config.persist !== 'memory' || message.type === 'logout') && channel.post(message),
+      // The mark ends stored sessions: a session in memory is never behind it, and its logins
+      // do not lift the mark its own or another tab's logout left on the stored one.
+      tombstone: {
+        ...tombstone,
+        covers: (issuedAt) => !inMemory() && tombstone.covers(issuedAt),
+        clear: () => void (inMemory() || tombstone.clear()),
+      },
+      // Other tabs hear only the logouts of a session in memory.
+      post: (message) => (!inMemory() || message.type === 'logout') && channel.post(message),
     }),
     transactions,
     provider: createProvider({ config, vault: () => vault, now: epochSeconds }),
@@ -97,5 +102,6 @@ export function createFlowContext(
     close: () => (channel.close(), unwatch()),
     heard: () => heard,
     tombstone,
+    inMemory,
   }
 }

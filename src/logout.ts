@@ -32,9 +32,9 @@ export async function logoutSession(
   const { session: held } = ctx.core.held()
   // A tab that could not verify the stored session holds none, but its refresh token is live.
   const stored = await ctx.core.read().catch(() => undefined)
-  // A memory tab cannot delete the session IndexedDB tabs share (nor knows of it): the mark,
-  // set before they hear of this logout, ends it in all of them and in those opened later.
-  if (ctx.config.persist === 'memory') ctx.tombstone.set(Date.now())
+  // A tab whose session is in memory cannot delete the one IndexedDB tabs share (nor knows of
+  // it): the mark, set before they hear of this logout, ends it in them and in those opened later.
+  if (ctx.inMemory()) ctx.tombstone.set(Date.now())
   await ctx.core.commit(
     { generation: 'any', record: 'any' },
     { store: 'delete', logout: true, tell: { type: 'logout' } },

@@ -98,12 +98,12 @@ export async function syncFromStorage(
 }
 
 /**
- * What a tab does with another tab's message. A memory session is this tab's own: only a
+ * What a tab does with another tab's message. A session in memory is this tab's own: only a
  * user's logout reaches it. Any other tab reads storage again, taking the reason another tab
  * gave for an ended session.
  */
 export function followTab(ctx: FlowContext, message: TabMessage): Promise<unknown> {
-  if (ctx.config.persist === 'memory') {
+  if (ctx.inMemory()) {
     if (message.type !== 'logout') return Promise.resolve()
     return ctx.core.commit({ generation: 'any', record: 'any' }, { store: 'delete', logout: true })
   }

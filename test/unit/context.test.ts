@@ -4,7 +4,9 @@ import { createAuthState } from '../../src/auth-state.js'
 import { validateConfig } from '../../src/config.js'
 import { createFlowContext } from '../../src/context.js'
 import { validateStoredIdToken } from '../../src/id-token.js'
+import { logoutSession } from '../../src/logout.js'
 import { createSession } from '../../src/session.js'
+import { followTab } from '../../src/sync.js'
 import { makeKey, resolverOf, sign } from './helpers.js'
 
 // Another tab of the origin, played by Node's BroadcastChannel.
@@ -71,44 +73,68 @@ test('a memory tab tells other tabs of its logouts only: its sessions and their 
   assert.deepEqual(heard, [{ type: 'logout' }])
 })
 
-test("a memory tab's sessions are never behind the logout mark, and its logins leave it in place", async () => {
-  // The mark ends IndexedDB tabs' stored session: set by a memory tab's logout (logout.ts), it
-  // must neither end the memory tab's next login, issued in the same second, nor be lifted by it.
-  const items = new Map<string, string>()
-  const localStorage = {
-    getItem: (name: string) => items.get(name) ?? null,
-    setItem: (name: string, value: string) => void items.set(name, value),
-    removeItem: (name: string) => void items.delete(name),
-  }
-  Object.assign(globalThis, { localStorage })
-  const issuer = 'https://id.example.com'
-  const ctx = createFlowContext(
-    validateConfig({ issuer, clientId: 'spa', redirectUri: `${issuer}/cb`, persist: 'memory' }),
-    { store: createAuthState(() => {}), report: () => {}, onMessage: () => {} },
-  )
-  try {
-    const key = await makeKey('ES256')
-    const now = Math.floor(Date.now() / 1000)
-    const idToken = await sign({ iss: issuer, aud: 'spa', sub: 'a', iat: now, exp: now + 60 }, key)
-    const claims = await validateStoredIdToken(idToken, {
+for (const tab of ['a memory tab', 'a tab that fell back to memory'] as const) {
+  test(`${tab}: its logout leaves the mark, its sessions are never behind it nor lift it, and only logouts reach it`, async () => {
+    // The mark ends IndexedDB tabs' stored session, which a session in memory cannot delete: set
+    // by this tab's logout (logout.ts), it must neither end this tab's next login, issued in the
+    // same second, nor be lifted by it.
+    const items = new Map<string, string>()
+    const localStorage = {
+      getItem: (name: string) => items.get(name) ?? null,
+      setItem: (name: string, value: string) => void items.set(name, value),
+      removeItem: (name: string) => void items.delete(name),
+    }
+    Object.assign(globalThis, { localStorage })
+    const issuer = 'https://id.example.com'
+    const metadata = {
       issuer,
-      clientId: 'spa',
-      algorithms: ['ES256'],
-      resolveKey: resolverOf([key.jwk]),
-    })
-    ctx.tombstone.set(Date.now())
-    const session = createSession({
-      idToken,
-      accessToken: 'at',
-      issuedAt: now,
-      expiresAt: now + 60,
-    })
-    const any = { generation: 'any', record: 'any' } as const
-    assert.equal(await ctx.core.commit(any, { session, claims, store: 'put' }), 'done')
-    assert.equal(items.size, 1, 'the mark stays')
-    assert.equal((await ctx.core.read())?.id, session.id)
-  } finally {
-    ctx.close()
-    delete (globalThis as { localStorage?: unknown }).localStorage
-  }
-})
+      authorization_endpoint: `${issuer}/authorize`,
+      token_endpoint: `${issuer}/token`,
+      jwks_uri: `${issuer}/jwks`,
+    }
+    const persist = tab === 'a memory tab' ? 'memory' : 'indexeddb'
+    const ctx = createFlowContext(
+      validateConfig({ issuer, clientId: 'spa', redirectUri: `${issuer}/cb`, persist, metadata }),
+      { store: createAuthState(() => {}), report: () => {}, onMessage: () => {} },
+    )
+    // IndexedDB could not be used: init() carries on in memory.
+    if (persist === 'indexeddb') ctx.useMemory()
+    try {
+      const key = await makeKey('ES256')
+      const now = Math.floor(Date.now() / 1000)
+      const token = { iss: issuer, aud: 'spa', sub: 'a', iat: now, exp: now + 60 }
+      const idToken = await sign(token, key)
+      const claims = await validateStoredIdToken(idToken, {
+        issuer,
+        clientId: 'spa',
+        algorithms: ['ES256'],
+        resolveKey: resolverOf([key.jwk]),
+      })
+      const login = async () => {
+        const session = createSession({
+          idToken,
+          accessToken: 'at',
+          issuedAt: now,
+          expiresAt: now + 60,
+        })
+        const any = { generation: 'any', record: 'any' } as const
+        assert.equal(await ctx.core.commit(any, { session, claims, store: 'put' }), 'done')
+        return session
+      }
+      await login()
+      assert.equal(await logoutSession(ctx, { localOnly: true }), undefined)
+      assert.equal(items.size, 1, 'the logout left the mark')
+      const session = await login()
+      assert.equal(items.size, 1, 'the mark stays')
+      assert.equal((await ctx.core.read())?.id, session.id)
+      await followTab(ctx, { type: 'changed' })
+      await followTab(ctx, { type: 'ended', code: 'login_required' })
+      assert.equal(ctx.core.state().status, 'signedIn')
+      await followTab(ctx, { type: 'logout' })
+      assert.equal(ctx.core.state().status, 'signedOut')
+    } finally {
+      ctx.close()
+      delete (globalThis as { localStorage?: unknown }).localStorage
+    }
+  })
+}

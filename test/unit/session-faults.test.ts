@@ -102,6 +102,7 @@ function origin() {
       now: () => now,
       lockName: 'refresh',
       heard: () => messages.heard,
+      inMemory: () => false,
     } as unknown as FlowContext
     return { core, ctx, messages, posted }
   }
