@@ -123,6 +123,13 @@ export async function makeTokensExpiring(context: BrowserContext, page: Page) {
   await context.clock.setSystemTime((expiresAt - 5) * 1000)
 }
 
+/** A loopback-only context whose pages are the test app of the provider at `issuer`. */
+export async function issuerContext(browser: Browser, issuer: string): Promise<BrowserContext> {
+  const context = await newLoopbackContext(browser)
+  await context.addInitScript((issuer) => (window.__testConfig = { issuer }), issuer)
+  return context
+}
+
 /**
  * A loopback-only context whose pages are the test app of `harness`'s provider (with the shim
  * that functions passed to `evaluate` need under tsx).
