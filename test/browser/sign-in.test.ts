@@ -1,10 +1,12 @@
+// Sign-in through the real oidc-provider with the script-tag build: the full login and its
+// requests, a restore from IndexedDB, tampered records, errors at the callback, and listeners.
 import assert from 'node:assert/strict'
 import { after, before, describe, test } from 'node:test'
 import type { Browser, BrowserContext } from 'playwright-core'
-import { newLoopbackContext } from '../support/browser.js'
-import { startProvider, type TestProvider } from '../support/provider.js'
+import type { TestProvider } from '../support/provider.js'
 import {
   editRecord,
+  issuerContext,
   logIn,
   newApp,
   ready,
@@ -22,17 +24,12 @@ const libraryRequests = (requests: string[]) =>
 let browser: Browser
 let op: TestProvider
 let iife: string
-let esm: string
 let harness: Harness
 
-async function newContext(provider: TestProvider = op): Promise<BrowserContext> {
-  const context = await newLoopbackContext(browser)
-  await context.addInitScript((issuer) => (window.__testConfig = { issuer }), provider.issuer)
-  return context
-}
+const newContext = (): Promise<BrowserContext> => issuerContext(browser, op.issuer)
 
 before(async () => {
-  ;({ browser, op, iife, esm } = harness = await startHarness())
+  ;({ browser, op, iife } = harness = await startHarness())
 })
 
 after(() => stopHarness(harness))
@@ -257,88 +254,4 @@ describe('sign-in through a real provider (script-tag build)', { timeout: 60_000
     )
     await page.close()
   })
-})
-
-describe('persistence', { timeout: 60_000 }, () => {
-  test("persist: 'memory' leaves nothing in IndexedDB, and a reload forgets the session", async () => {
-    const context = await newContext()
-    const page = await newApp(context, iife, { persist: 'memory' })
-    await ready(page)
-    assert.equal((await logIn(page)).ok, true)
-    assert.equal(await page.evaluate(() => window.client.getState().status), 'signedIn')
-    assert.deepEqual(await storedKeys(page), [], 'no record of any kind after the login')
-    await page.reload()
-    assert.equal((await ready(page)).state?.status, 'signedOut')
-    await context.close()
-  })
-
-  test('two clients on one origin never see each other', async () => {
-    const context = await newContext()
-    const first = await newApp(context, iife)
-    await ready(first)
-    assert.equal((await logIn(first, { login: 'alice' })).ok, true)
-    const second = await newApp(context, iife, { clientId: 'spa-2' })
-    assert.equal((await ready(second)).state?.status, 'signedOut')
-    assert.equal((await logIn(second, { login: 'bob', prompt: 'login' })).ok, true)
-    assert.equal(await second.evaluate(() => window.client.getState().claims.sub), 'bob')
-    await first.reload()
-    assert.equal((await ready(first)).state?.claims?.sub, 'alice')
-    await second.evaluate(() => window.client.logout({ localOnly: true }))
-    await first.reload()
-    assert.equal((await ready(first)).state?.claims?.sub, 'alice')
-    await second.reload()
-    assert.equal((await ready(second)).state?.status, 'signedOut')
-    await context.close()
-  })
-})
-
-describe('the ES module build', { timeout: 60_000 }, () => {
-  test('logs in and restores with zero requests', async () => {
-    const context = await newContext()
-    const page = await newApp(context, esm)
-    await ready(page)
-    assert.equal((await logIn(page)).ok, true)
-    assert.equal(await page.evaluate(() => window.client.getState().claims.sub), 'alice')
-    op.requests.length = 0
-    await page.reload()
-    assert.equal((await ready(page)).state?.status, 'signedIn')
-    assert.deepEqual(op.requests, [])
-    assert.deepEqual(
-      await page.evaluate(() => Object.keys(window.lib).sort()),
-      await page.evaluate(async () =>
-        Object.keys((await import('/dist/index.js' as string)) as object).sort(),
-      ),
-    )
-    await context.close()
-  })
-})
-
-describe('provider keys of each algorithm family', { timeout: 90_000 }, () => {
-  for (const alg of ['ES256', 'PS256', 'EdDSA']) {
-    test(`${alg} ID tokens are verified end to end`, async () => {
-      const provider = await startProvider({ alg, redirectUris: [iife] })
-      const context = await newContext(provider)
-      try {
-        const page = await newApp(context, iife)
-        await ready(page)
-        const result = await logIn(page)
-        assert.equal(result.ok, true, JSON.stringify(result))
-        const header = await page.evaluate(async () => {
-          const { idToken } = await new Promise<any>((resolve) => {
-            const open = indexedDB.open('oidc-browser')
-            open.onsuccess = () => {
-              const store = open.result.transaction('kv').objectStore('kv')
-              const all = store.getAll()
-              all.onsuccess = () => resolve(all.result.find((record: any) => record?.idToken))
-            }
-          })
-          return JSON.parse(atob(idToken.split('.')[0].replace(/-/g, '+').replace(/_/g, '/')))
-        })
-        assert.equal(header.alg, alg)
-      } finally {
-        await context.close()
-        await provider.close()
-      }
-    })
-  }
 })
