@@ -1,0 +1,115 @@
+// The session-fault tests' fixture: one ID token and its claims, sessions made from it, and an
+// origin whose shared vault refuses writes on demand, with tabs over it.
+import { createAuthState } from '../../src/auth-state.js'
+import type { FlowContext } from '../../src/context.js'
+import { OidcError } from '../../src/errors.js'
+import { validateStoredIdToken, type IdTokenClaims } from '../../src/id-token.js'
+import { createSessionCore } from '../../src/session-core.js'
+import { createSession, type Session } from '../../src/session.js'
+import type { TabMessage } from '../../src/tabs.js'
+import { createTombstone } from '../../src/tombstone.js'
+import { createMemoryVault, type Vault } from '../../src/vault.js'
+import { makeKey, resolverOf, sign, type TestKey } from './helpers.js'
+
+export const issuer = 'https://id.example.com'
+// Set by signIdToken, which each test file runs in `before`; importers see them once set.
+export let key: TestKey
+export let idToken: string
+export let claims: Readonly<IdTokenClaims>
+export const now = Math.floor(Date.now() / 1000)
+export async function signIdToken() {
+  key = await makeKey('ES256')
+  idToken = await sign({ iss: issuer, aud: 'spa', sub: 'alice', iat: now, exp: now + 600 }, key)
+  claims = await validateStoredIdToken(idToken, {
+    issuer,
+    clientId: 'spa',
+    algorithms: ['ES256'],
+    resolveKey: resolverOf([key.jwk]),
+  })
+}
+
+/** One origin: a shared vault whose writes can be refused, and one localStorage. */
+export function origin() {
+  const records = createMemoryVault()
+  const faults = { put: false, delete: false }
+  // Each runs (once) just before, or just after, the next swap of the session: another tab's
+  // work in that gap.
+  type Gap = (() => Promise<unknown>) | undefined
+  const gap: { beforeSessionSwap?: Gap; afterSessionSwap?: Gap } = {}
+  const once = async (name: 'beforeSessionSwap' | 'afterSessionSwap') => {
+    const work = gap[name]
+    gap[name] = undefined
+    await work?.()
+  }
+  const vault: Vault = {
+    ...records,
+    swap: async (name, next) => {
+      if (name === 'session') await once('beforeSessionSwap')
+      const value = next(await records.get(name))
+      if (value === undefined ? faults.delete : faults.put)
+        throw new OidcError('storage_error', 'refused')
+      const record = await records.swap(name, next)
+      if (name === 'session') await once('afterSessionSwap')
+      return record
+    },
+    set: (name, value) => vault.swap(name, () => value),
+  }
+  // The refresh tokens revoked, by any tab.
+  const revoked: string[] = []
+  const local = new Map<string, string>()
+  const storage = {
+    getItem: (name: string) => local.get(name) ?? null,
+    setItem: (name: string, value: string) => void local.set(name, value),
+    removeItem: (name: string) => void local.delete(name),
+  }
+  const tab = (resolveKey = resolverOf([key.jwk])) => {
+    // Messages from other tabs this tab has heard (the channel counts them in context.ts).
+    const messages = { heard: 0 }
+    // What this tab told the others.
+    const posted: TabMessage[] = []
+    const store = createAuthState(() => {})
+    const core = createSessionCore({
+      vault: () => vault,
+      store,
+      tombstone: createTombstone('ns', () => storage),
+      post: (message) => posted.push(message),
+    })
+    const ctx = {
+      config: {
+        issuer,
+        clientId: 'spa',
+        persist: 'indexeddb',
+        fetch: async (_url: string, init: RequestInit) => {
+          revoked.push(new URLSearchParams(init.body as URLSearchParams).get('token')!)
+          return new Response()
+        },
+      },
+      core,
+      provider: {
+        metadata: async () => ({
+          id_token_signing_alg_values_supported: ['ES256'],
+          revocation_endpoint: `${issuer}/revoke`,
+        }),
+        resolveKey,
+        preload: () => {},
+      },
+      report: () => {},
+      useMemory: () => {},
+      now: () => now,
+      lockName: 'refresh',
+      heard: () => messages.heard,
+      inMemory: () => false,
+    } as unknown as FlowContext
+    return { core, ctx, messages, posted }
+  }
+  return { vault, records, faults, tab, revoked, gap }
+}
+
+export const sessionOf = (accessToken: string, issuedAt = now): Session =>
+  createSession({
+    idToken,
+    accessToken,
+    refreshToken: `r-${accessToken}`,
+    issuedAt,
+    expiresAt: now + 300,
+  })
