@@ -74,6 +74,12 @@ export async function rejectsWith(
   })
 }
 
+/** Fails unless `error` is an OidcError with one of `codes`: what the fuzzers accept as a refusal. */
+export function expectOidcError(error: unknown, codes: OidcErrorCode[]) {
+  if (!isOidcError(error)) throw new Error(`not an OidcError: ${String(error)}`)
+  assert.ok(codes.includes(error.code), `unexpected code ${error.code}`)
+}
+
 export function throwsWith(fn: () => unknown, code: OidcErrorCode) {
   assert.throws(fn, (error: unknown) => {
     assert.ok(isOidcError(error), `expected an OidcError, got ${String(error)}`)
