@@ -54,8 +54,23 @@ function invalid(message: string): OidcError {
   return new OidcError('invalid_config', message)
 }
 
-function isNonNegativeInteger(value: unknown): value is number {
-  return typeof value === 'number' && Number.isSafeInteger(value) && value >= 0
+/**
+ * `value` when it is a whole number of seconds from `min` to `max`, `fallback` when it is
+ * undefined; else `invalid_config` naming `name`.
+ */
+export function requireSeconds<T extends number | undefined>(
+  value: unknown,
+  name: string,
+  fallback: T,
+  min = 0,
+  max = Infinity,
+): number | T {
+  if (value === undefined) return fallback
+  if (!Number.isSafeInteger(value) || (value as number) < min || (value as number) > max)
+    throw invalid(
+      `"${name}" must be a whole number of seconds from ${min}${max < Infinity ? ` to ${max}` : ''}`,
+    )
+  return value as number
 }
 
 function requireSecureUrl(options: Record<string, unknown>, name: string): string {
@@ -79,29 +94,22 @@ export function validateConfig(input: OidcClientOptions): ResolvedConfig {
     clientId: options.clientId,
     redirectUri,
     scope: resolveScope(options.scope),
-    clockTolerance: 60,
+    clockTolerance: requireSeconds(
+      options.clockToleranceSeconds,
+      'clockToleranceSeconds',
+      60,
+      0,
+      600,
+    ),
     persist: 'indexeddb',
     fetch: resolveFetch(options.fetch),
-    popupTimeout: resolveTimeout(options, 'popupTimeoutSeconds', 300),
-    silentTimeout: resolveTimeout(options, 'silentTimeoutSeconds', 10),
+    popupTimeout: requireSeconds(options.popupTimeoutSeconds, 'popupTimeoutSeconds', 300, 1),
+    silentTimeout: requireSeconds(options.silentTimeoutSeconds, 'silentTimeoutSeconds', 10, 1),
   }
   if (options.postLogoutRedirectUri !== undefined) {
     config.postLogoutRedirectUri = requireSecureUrl(options, 'postLogoutRedirectUri')
   }
-  if (options.clockToleranceSeconds !== undefined) {
-    if (
-      !isNonNegativeInteger(options.clockToleranceSeconds) ||
-      options.clockToleranceSeconds > 600
-    ) {
-      throw invalid('"clockToleranceSeconds" must be a whole number of seconds from 0 to 600')
-    }
-    config.clockTolerance = options.clockToleranceSeconds
-  }
-  if (options.maxAge !== undefined) {
-    if (!isNonNegativeInteger(options.maxAge))
-      throw invalid('"maxAge" must be a whole number of seconds')
-    config.maxAge = options.maxAge
-  }
+  if (options.maxAge !== undefined) config.maxAge = requireSeconds(options.maxAge, 'maxAge', 0)
   if (options.metadata !== undefined)
     config.metadata = validateMetadata(options.metadata, issuer, 'invalid_config')
   if (options.persist !== undefined) {
@@ -125,13 +133,6 @@ export function validateConfig(input: OidcClientOptions): ResolvedConfig {
     config.apiOrigins = [...origins]
   }
   return config
-}
-
-function resolveTimeout(options: Record<string, unknown>, name: string, fallback: number) {
-  const value = options[name] ?? fallback
-  if (!isNonNegativeInteger(value) || value === 0)
-    throw invalid(`"${name}" must be a whole number of seconds above 0`)
-  return value
 }
 
 function resolveScope(scope: unknown): string {

@@ -1,6 +1,6 @@
 import { OidcError } from './errors.js'
 import { calculateCodeChallenge, generateRandom } from './random.js'
-import type { ResolvedConfig } from './config.js'
+import { requireSeconds, type ResolvedConfig } from './config.js'
 import { isDpopKeyPair } from './dpop-binding.js'
 
 /** Options of `login()` and `createLoginUrl()`. */
@@ -109,9 +109,7 @@ export async function createAuthorizationRequest(
   }
   const maxAge = options.maxAge ?? config.maxAge
   if (maxAge !== undefined) {
-    if (!Number.isSafeInteger(maxAge) || maxAge < 0)
-      throw invalid('"maxAge" must be a whole number of seconds')
-    params.set('max_age', String(maxAge))
+    params.set('max_age', String(requireSeconds(maxAge, 'maxAge', 0)))
     transaction.maxAge = maxAge
   }
   if (options.returnTo !== undefined) {

@@ -49,12 +49,29 @@ describe('config', () => {
   test('a redirectUri with a fragment is invalid_config', () =>
     rejects({ redirectUri: 'https://app.example.com/cb#x' }))
   test('scope must be a string', () => rejects({ scope: ['openid'] }))
-  test('clockToleranceSeconds must be a whole non-negative number', () => {
+  test('clockToleranceSeconds must be a whole number of seconds from 0 to 600', () => {
     rejects({ clockToleranceSeconds: -1 })
     rejects({ clockToleranceSeconds: 1.5 })
     rejects({ clockToleranceSeconds: '60' })
+    rejects({ clockToleranceSeconds: 601 })
+    assert.equal(validateConfig({ ...valid, clockToleranceSeconds: 600 }).clockTolerance, 600)
   })
-  test('maxAge must be a whole number', () => rejects({ maxAge: 'soon' }))
+  test('maxAge must be a whole non-negative number of seconds', () => {
+    rejects({ maxAge: 'soon' })
+    rejects({ maxAge: -1 })
+    rejects({ maxAge: 1.5 })
+  })
+  for (const [name, fallback] of [
+    ['popupTimeoutSeconds', 300],
+    ['silentTimeoutSeconds', 10],
+  ] as const) {
+    const field = name === 'popupTimeoutSeconds' ? 'popupTimeout' : 'silentTimeout'
+    test(`${name} must be a whole number of seconds above 0 (default ${fallback})`, () => {
+      for (const value of [0, -1, 1.5, '10', null]) rejects({ [name]: value })
+      assert.equal(validateConfig(valid)[field], fallback)
+      assert.equal(validateConfig({ ...valid, [name]: 1 })[field], 1)
+    })
+  }
   test('persist must be indexeddb or memory', () => rejects({ persist: 'localStorage' }))
   test('fetch must be a function', () => rejects({ fetch: 'fetch' }))
   test('postLogoutRedirectUri must be a secure URL', () =>
