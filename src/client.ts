@@ -114,13 +114,13 @@ export class OidcClient extends AuthEventTarget {
    * has a session, else rejects `login_required` (also for blocked third-party cookies, a
    * provider that refuses to be framed, and the timeout).
    */
-  signInSilently(options?: LoginOptions): Promise<CallbackResult> {
+  async signInSilently(options?: LoginOptions): Promise<CallbackResult> {
     const ctx = this.#open()
     return this.#login(() => silentSession(ctx, options))
   }
 
   /** The userinfo endpoint's claims for this session's user, frozen; never merged into `claims`. */
-  getUserInfo(): Promise<UserInfo> {
+  async getUserInfo(): Promise<UserInfo> {
     return fetchUserInfo(this.#open(), () => this.getAccessToken())
   }
 
@@ -149,7 +149,7 @@ export class OidcClient extends AuthEventTarget {
    * an `error` event, a session held before stays exactly as it was, and without one the state
    * is `signedOut` with the error.
    */
-  handleRedirectCallback(url: string = location.href): Promise<CallbackResult> {
+  async handleRedirectCallback(url: string = location.href): Promise<CallbackResult> {
     const ctx = this.#open()
     // A second call while one runs (React StrictMode runs effects twice) shares its outcome.
     this.#callback ??= this.#login(() => redeemAtRedirectUri(ctx, url)).finally(
@@ -193,12 +193,12 @@ export class OidcClient extends AuthEventTarget {
   }
 
   /** `fetch` with the access token (and a DPoP proof) attached, to the `apiOrigins` only. */
-  fetch(input: RequestInfo | URL, init?: RequestInit): Promise<Response> {
+  async fetch(input: RequestInfo | URL, init?: RequestInit): Promise<Response> {
     return authorizedFetch(this.#open(), () => this.getAccessToken(), input, init)
   }
 
   /** The headers `fetch()` would attach to a `method` request to `url`, for other HTTP clients. */
-  authorizationHeaders(method: string, url: string): Promise<Record<string, string>> {
+  async authorizationHeaders(method: string, url: string): Promise<Record<string, string>> {
     return authorizationHeaders(this.#open(), () => this.getAccessToken(), method, url)
   }
 

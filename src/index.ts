@@ -1,7 +1,7 @@
 export { OidcClient } from './client.js'
 export { dpop } from './dpop.js'
 export type { Dpop } from './dpop-binding.js'
-export type { CallbackResult, LogoutOptions } from './client.js'
+export type { CallbackResult, LogoutOptions, UserInfo } from './client.js'
 export { OidcError, isOidcError } from './errors.js'
 export type { IdTokenCheck, OidcErrorCode, OidcErrorOptions } from './errors.js'
 export type { OidcClientOptions } from './config.js'

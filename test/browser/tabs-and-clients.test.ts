@@ -240,13 +240,36 @@ describe('close() (defect 14)', { timeout: 60_000 }, () => {
     await page.waitForFunction(() => window.client.getState().status === 'signedOut')
     const after = await page.evaluate(async () => {
       const w = window as any
-      const call = await w.second.getAccessToken().then(
-        () => 'served',
-        (error: any) => error.code,
-      )
-      return { status: w.second.getState().status, events: w.secondEvents, call }
+      // Each refuses with a rejected promise, never a throw past the caller's .catch().
+      const calls: Record<string, string> = {}
+      for (const name of [
+        'getAccessToken',
+        'fetch',
+        'authorizationHeaders',
+        'getUserInfo',
+        'signInSilently',
+        'handleRedirectCallback',
+        'createLoginUrl',
+        'logout',
+      ]) {
+        let call: Promise<unknown>
+        try {
+          call = name === 'authorizationHeaders' ? w.second[name]('GET', '/api') : w.second[name]()
+        } catch {
+          calls[name] = 'threw'
+          continue
+        }
+        calls[name] = await call.then(
+          () => 'served',
+          (error: any) => error.code,
+        )
+      }
+      return { status: w.second.getState().status, events: w.secondEvents, calls }
     })
-    assert.deepEqual(after, { status: 'signedIn', events: [], call: 'invalid_config' })
+    assert.deepEqual(after.status, 'signedIn')
+    assert.deepEqual(after.events, [])
+    for (const [name, outcome] of Object.entries(after.calls))
+      assert.equal(outcome, 'invalid_config', name)
     await context.close()
   })
 })
