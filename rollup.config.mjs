@@ -1,6 +1,11 @@
 import nodeResolve from '@rollup/plugin-node-resolve'
 import terser from '@rollup/plugin-terser'
 import typescript from '@rollup/plugin-typescript'
+import { rmSync } from 'node:fs'
+
+// A fresh dist/ each build: a file an older build left (a removed module's declarations) would
+// otherwise ship in the package.
+rmSync('dist', { recursive: true, force: true })
 
 // Subpaths too (`jose/base64url`): left to the app's bundler like the package itself.
 const external = (id) => /^(jose|idb-keyval|react|vue)(\/|$)/.test(id)

@@ -2,6 +2,7 @@
 // Offline: the app's other dependencies are links to ours, so nothing reaches the registry.
 import assert from 'node:assert/strict'
 import { execFileSync } from 'node:child_process'
+import { existsSync } from 'node:fs'
 import { mkdir, mkdtemp, rm, symlink, writeFile } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
@@ -60,6 +61,9 @@ test('the tarball holds the built files, the README and package.json only', () =
   ]) {
     assert.ok(packed.includes(`dist/${file}`), file)
   }
+  // Nothing left over from an older build: every declaration has its source.
+  for (const path of packed.filter((path) => path.endsWith('.d.ts')))
+    assert.ok(existsSync(join(repoRoot, path.replace(/^dist\/(.*)\.d\.ts$/, 'src/$1.ts'))), path)
 })
 
 test('each entry bundles for the browser, and the core pulls in neither React nor Vue', async () => {
