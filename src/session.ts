@@ -54,9 +54,13 @@ export function toSession(value: unknown): Session | undefined {
 // that is shorter, so that a short-lived token is not refreshed the moment it arrives.
 const expiryMarginSeconds = 60
 
-/** When the access token of a session starts expiring (`expiring` fires, refresh is due), epoch seconds. */
+/**
+ * When the access token of a session starts expiring (`expiring` fires, refresh is due), whole
+ * epoch seconds: the checks that a renewal is due compare whole seconds, and a point between two
+ * (half of an odd lifetime) would make the timer fire just before they agree.
+ */
 export function expiringAt(session: Session): number {
-  return (
-    session.expiresAt - Math.min(expiryMarginSeconds, (session.expiresAt - session.issuedAt) / 2)
+  return Math.ceil(
+    session.expiresAt - Math.min(expiryMarginSeconds, (session.expiresAt - session.issuedAt) / 2),
   )
 }

@@ -189,3 +189,21 @@ describe('refresh tokens left valid (defect 11)', { timeout: 60_000 }, () => {
     })
   }
 })
+
+describe('the automatic refresh', { timeout: 60_000 }, () => {
+  test('comes when the expiring point falls between two seconds (a 75 s token: at 37.5 s)', async () => {
+    harness.rogue.accessTokenTtl = 75
+    const context = await rogueContext(harness)
+    await context.clock.install()
+    const tab = await openTab(harness, context)
+    await loginAs(tab)
+    const before = grants()
+    const { expiresAt } = await tab.evaluate(() => window.client.getState())
+    // Past the expiring point and the next whole second, far short of expiry.
+    const target = (expiresAt - 75 + 38.2) * 1000
+    await context.clock.runFor(target - (await tab.evaluate(() => Date.now())))
+    await until(async () => grants() > before, 'the automatic refresh')
+    await tab.waitForFunction(() => window.events.some((event) => event.type === 'refreshed'))
+    await context.close()
+  })
+})
