@@ -81,6 +81,7 @@ export function createFlowContext(
     config,
     core: createSessionCore({
       vault: () => vault,
+      bound: !!config.dpop,
       store,
       // The mark ends stored sessions: a session in memory is never behind it, and its logins
       // do not lift the mark its own or another tab's logout left on the stored one.

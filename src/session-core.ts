@@ -42,13 +42,12 @@ export type Outcome = 'done' | 'stale' | 'conflict'
 
 export interface SessionCoreOptions {
   vault: () => Vault
+  /** DPoP is on: only sessions bound to a key are the client's. */
+  bound: boolean
   store: AuthStore
   tombstone: Tombstone
   post: (message: TabMessage) => void
 }
-
-const isEnded = (session: Session | undefined, tombstone: Tombstone) =>
-  !session || tombstone.covers(session.issuedAt)
 
 /**
  * The one owner of the session's three copies: this tab's memory, the stored record and the
@@ -56,7 +55,12 @@ const isEnded = (session: Session | undefined, tombstone: Tombstone) =>
  * time, and each applies only if this tab's generation and the stored record are still the
  * ones it started from, so the copies agree whenever no commit is running.
  */
-export function createSessionCore({ vault, store, tombstone, post }: SessionCoreOptions) {
+export function createSessionCore({ vault, bound, store, tombstone, post }: SessionCoreOptions) {
+  // No session: none, another shape or binding, or one a logout left behind.
+  const asLive = (record: unknown) => {
+    const session = toSession(record, bound)
+    return session && !tombstone.covers(session.issuedAt) ? session : undefined
+  }
   let generation = 0
   let held: Session | undefined
   // A refreshed session storage refused: held here only (its spent predecessor was deleted).
@@ -69,10 +73,10 @@ export function createSessionCore({ vault, store, tombstone, post }: SessionCore
    */
   async function read(): Promise<Session | undefined> {
     const record = await vault().get('session')
-    const session = toSession(record)
-    if (record === undefined || !isEnded(session, tombstone)) return session
+    const session = asLive(record)
+    if (record === undefined || session) return session
     await vault()
-      .swap('session', (now) => (isEnded(toSession(now), tombstone) ? undefined : now))
+      .swap('session', (now) => asLive(now) && now)
       .catch(() => {})
     return undefined
   }
@@ -80,11 +84,8 @@ export function createSessionCore({ vault, store, tombstone, post }: SessionCore
   async function apply(basis: Basis, change: Change): Promise<Outcome> {
     if (basis.generation !== 'any' && basis.generation !== generation) return 'stale'
     // A record a logout left behind is no record: nothing may be written over it but a login.
-    const matches = (record: unknown) => {
-      const session = toSession(record)
-      const id = isEnded(session, tombstone) ? undefined : session?.id
-      return basis.record === 'any' || id === basis.record
-    }
+    const matches = (record: unknown) =>
+      basis.record === 'any' || asLive(record)?.id === basis.record
     if (change.store === 'keep') {
       if (basis.record !== 'any' && !matches(await read())) return 'conflict'
     } else if (change.store !== 'memory') {

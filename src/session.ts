@@ -31,8 +31,12 @@ export function createSession(fields: Omit<Session, 'v' | 'id'>): Session {
 
 const optionalStrings = ['refreshToken', 'scope', 'pendingIdToken'] as const
 
-/** Type-checks a stored session record; `undefined` for anything of another shape or version. */
-export function toSession(value: unknown): Session | undefined {
+/**
+ * Type-checks a stored session record; `undefined` for anything of another shape or version, or
+ * whose DPoP binding is not the client's (`bound`: DPoP is on): a Bearer session is never used
+ * as one with DPoP on, nor a bound one as Bearer.
+ */
+export function toSession(value: unknown, bound: boolean): Session | undefined {
   const record = value as Partial<Session> | undefined
   if (
     record?.v !== 2 ||
@@ -44,7 +48,7 @@ export function toSession(value: unknown): Session | undefined {
     optionalStrings.some(
       (name) => record[name] !== undefined && typeof record[name] !== 'string',
     ) ||
-    (record.dpopKey !== undefined && !isDpopKeyPair(record.dpopKey))
+    (bound ? !isDpopKeyPair(record.dpopKey) : record.dpopKey !== undefined)
   )
     return undefined
   return record as Session

@@ -82,6 +82,30 @@ describe('DPoP across tabs', { timeout: 120_000 }, () => {
     assert.equal((await fetchMe(page, `${api.origin}/me`)).status, 200)
     await context.close()
   })
+
+  test('turning DPoP on drops a stored Bearer session: its token is never served, the user signs in again', async () => {
+    const context = await newContext(op, { apiOrigins: [api.origin] })
+    const page = await newApp(context, harness.iife)
+    await ready(page)
+    assert.equal((await logIn(page)).ok, true)
+    assert.ok((await storedKeys(page)).includes(sessionKey()))
+    const outcome = await page.evaluate(
+      async (origins) => {
+        const client = window.makeClient({ dpop: true, apiOrigins: origins })
+        const { status } = await client.init()
+        const token = await client.getAccessToken().then(
+          () => 'served',
+          (error: any) => error.code,
+        )
+        client.close()
+        return { status, token }
+      },
+      [api.origin],
+    )
+    assert.deepEqual(outcome, { status: 'signedOut', token: 'login_required' })
+    assert.ok(!(await storedKeys(page)).includes(sessionKey()), 'the Bearer session is deleted')
+    await context.close()
+  })
 })
 
 describe('DPoP nonces at the token endpoint', { timeout: 60_000 }, () => {

@@ -266,8 +266,13 @@ describe('the DPoP key in the login transaction and the session', () => {
       expiresAt: now + 60,
       dpopKey: transaction.dpopKey!,
     })
-    assert.equal(toSession(session), session)
-    assert.equal(toSession({ ...session, dpopKey: extractable }), undefined)
-    assert.equal(toSession({ ...session, dpopKey: { privateKey: 'k' } }), undefined)
+    assert.equal(toSession(session, true), session)
+    assert.equal(toSession({ ...session, dpopKey: extractable }, true), undefined)
+    assert.equal(toSession({ ...session, dpopKey: { privateKey: 'k' } }, true), undefined)
+    // The binding must be the client's: no Bearer session with DPoP on, no bound one without.
+    const { dpopKey: _, ...bearer } = session
+    assert.equal(toSession(bearer, true), undefined)
+    assert.equal(toSession(bearer, false), bearer)
+    assert.equal(toSession(session, false), undefined)
   })
 })

@@ -31,6 +31,7 @@ function setup(vault: Vault = createMemoryVault()) {
   const store = createAuthState((type) => events.push(type))
   const core = createSessionCore({
     vault: () => vault,
+    bound: false,
     store,
     tombstone: createTombstone('["https://id.example.com","spa"]'),
     post: (message) => posted.push(message),

@@ -70,6 +70,7 @@ export function origin() {
     const store = createAuthState(() => {})
     const core = createSessionCore({
       vault: () => vault,
+      bound: false,
       store,
       tombstone: createTombstone('ns', () => storage),
       post: (message) => posted.push(message),
