@@ -1,5 +1,5 @@
 import type { FlowContext } from './context.js'
-import { OidcError, idTokenInvalid, isOidcError } from './errors.js'
+import { OidcError, isOidcError } from './errors.js'
 import {
   validateStoredIdToken,
   type IdTokenClaims,
@@ -22,7 +22,7 @@ export async function signatureExpectations(ctx: FlowContext): Promise<Signature
 
 /**
  * Verifies a stored ID token again: signature, `iss`, `aud` (its `exp` is not checked: the
- * session outlives the ID token), and, given the claims it follows, the same `sub`.
+ * session outlives the ID token), and, given the claims it follows, the same user.
  */
 export async function verifyIdToken(
   ctx: FlowContext,
@@ -30,14 +30,12 @@ export async function verifyIdToken(
   previous?: Readonly<IdTokenClaims>,
 ): Promise<Readonly<IdTokenClaims>> {
   const { issuer, clientId } = ctx.config
-  const claims = await validateStoredIdToken(idToken, {
+  return validateStoredIdToken(idToken, {
     issuer,
     clientId,
     ...(await signatureExpectations(ctx)),
+    ...(previous && { previous }),
   })
-  if (previous && claims.sub !== previous.sub)
-    throw idTokenInvalid('sub', 'refreshed ID token has another "sub"')
-  return claims
 }
 
 // Each attempt that finds the record or this tab moved on starts again; past this, the

@@ -148,4 +148,18 @@ describe('faults and races around the session core', () => {
     assert.equal(a.core.state().status, 'signedOut')
     assert.equal(await a.core.read(), undefined, 'the session is deleted')
   })
+
+  test('a pending ID token must name the same user as the session: another audience ends it', async () => {
+    const { tab } = origin()
+    const a = tab()
+    // Signed by the provider's key, for this client too, but not for the session's audience.
+    const widened = await sign(
+      { iss: issuer, aud: ['spa', 'api'], azp: 'spa', sub: 'alice', iat: now, exp: now + 600 },
+      key,
+    )
+    const session = { ...sessionOf('a1'), pendingIdToken: widened }
+    await a.core.commit({ generation: 'any', record: 'any' }, { session, claims, store: 'put' })
+    await rejectsWith(renewSession(a.ctx), 'id_token_invalid', 'aud')
+    assert.equal(a.core.state().status, 'signedOut')
+  })
 })
