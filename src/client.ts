@@ -57,6 +57,9 @@ export class OidcClient extends AuthEventTarget {
   #restoring: Promise<void> | undefined
   #callback: Promise<CallbackResult> | undefined
   #renewing: Promise<Session> | undefined
+  // The re-read of storage after a wake (a visible tab, a page back from the cache): memory is
+  // trusted again once it has settled.
+  #waking: Promise<void> | undefined
   #closed = false
 
   constructor(options: OidcClientOptions) {
@@ -70,7 +73,7 @@ export class OidcClient extends AuthEventTarget {
           void this.#restoring.then(() => followTab(this.#ctx, message)).catch(() => {})
       },
     })
-    const wake = () => void this.#sync().then(() => this.#renewIfDue())
+    const wake = () => void (this.#waking = this.#sync()).then(() => this.#renewIfDue())
     const stopWaking = listenForWake(wake, wake)
     this.#release = () => (this.#ctx.close(), stopWaking(), this.#expiry.schedule(undefined))
   }
@@ -176,6 +179,7 @@ export class OidcClient extends AuthEventTarget {
    */
   async getAccessToken(): Promise<string> {
     const ctx = this.#open()
+    await this.#waking
     const state = this.getState().status === 'initializing' ? await this.init() : this.getState()
     // A session this tab could not verify before may be verifiable now.
     if (state.status === 'signedOut' && state.error?.code === 'jwks_error') await this.#sync()

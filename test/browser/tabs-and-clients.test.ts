@@ -200,6 +200,16 @@ describe('a page back from the back-forward cache (defect 14)', { timeout: 60_00
     // cache is one that restored its session, with no request.
     await page.reload()
     assert.equal((await seen(page)).status, 'signedIn')
+    // The app asks for a token the moment the page shows again (after the client's own listener).
+    await page.evaluate(() =>
+      addEventListener('pageshow', (event) => {
+        if (event.persisted)
+          (window as any).__tokenAtShow = window.client.getAccessToken().then(
+            () => 'served',
+            (error: any) => error.code,
+          )
+      }),
+    )
     await page.goto(`${harness.server.origin}/pages/elsewhere.html`)
     // The session ends without a message to the cached page (Chromium evicts a cached page
     // that a BroadcastChannel message reaches): its record is deleted from another page.
@@ -209,6 +219,7 @@ describe('a page back from the back-forward cache (defect 14)', { timeout: 60_00
     // Restored from the cache, the page fires pageshow, not load.
     await page.goBack({ waitUntil: 'commit' })
     await page.waitForFunction(() => (window as any).__restored, undefined, { timeout: 5000 })
+    assert.equal(await page.evaluate(() => (window as any).__tokenAtShow), 'login_required')
     await page.waitForFunction(() => window.client.getState().status === 'signedOut')
     // (seen() waits for a load event, which a page restored from the cache does not fire.)
     assert.equal(await refresh(page), 'login_required')
