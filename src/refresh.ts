@@ -35,7 +35,7 @@ export const cannotVerifyNow = (error: unknown): boolean =>
 
 // A refreshed ID token issued "in the future" says this clock is behind (or was set back):
 // checked again, without the time claims, once its turn comes.
-const clockBehind = (error: unknown) =>
+export const clockBehind = (error: unknown) =>
   isOidcError(error) && (error.reason === 'iat' || error.reason === 'nbf')
 
 /**

@@ -1,7 +1,7 @@
 import type { FlowContext } from './context.js'
 import { OidcError, idTokenInvalid, isOidcError, safeCause } from './errors.js'
 import type { IdTokenClaims } from './id-token.js'
-import { cannotVerifyNow, refreshSession, type Refreshed } from './refresh.js'
+import { cannotVerifyNow, clockBehind, refreshSession, type Refreshed } from './refresh.js'
 import { revokeSession } from './revoke.js'
 import { silentSession } from './silent.js'
 import type { Basis } from './session-core.js'
@@ -150,7 +150,8 @@ async function verifyPending(
 
 // A refresh the provider refuses, a silent renewal it answers `login_required` (the user is
 // signed out there; a timeout is no answer), or an ID token that really fails, ends the session
-// in every tab; anything else (network, 5xx, 429, no answer) leaves it as it is.
+// in every tab; anything else (network, 5xx, 429, no answer, an ID token "from the future" that
+// says this clock is behind) leaves it as it is.
 async function refreshFailed(ctx: FlowContext, basis: Basis, error: unknown): Promise<OidcError> {
   if (isRefusal(error)) {
     const ended = loginRequired('the provider no longer accepts the refresh token', error)
@@ -159,7 +160,8 @@ async function refreshFailed(ctx: FlowContext, basis: Basis, error: unknown): Pr
   }
   if (
     isOidcError(error) &&
-    (error.code === 'id_token_invalid' || (error.code === 'login_required' && error.error))
+    ((error.code === 'id_token_invalid' && !clockBehind(error)) ||
+      (error.code === 'login_required' && error.error))
   ) {
     await end(ctx, basis, error)
     return error

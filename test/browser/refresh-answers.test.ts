@@ -4,6 +4,7 @@
 import assert from 'node:assert/strict'
 import { beforeEach, describe, test } from 'node:test'
 import type { BrowserContext, Page } from 'playwright-core'
+import type { TokenAnswer } from '../support/rogue-parts.js'
 import { editRecord, recordKey } from './app.js'
 import {
   gate,
@@ -204,6 +205,35 @@ describe('the automatic refresh', { timeout: 60_000 }, () => {
     await context.clock.runFor(target - (await tab.evaluate(() => Date.now())))
     await until(async () => grants() > before, 'the automatic refresh')
     await tab.waitForFunction(() => window.events.some((event) => event.type === 'refreshed'))
+    await context.close()
+  })
+})
+
+describe('a silent renewal (no refresh token)', { timeout: 60_000 }, () => {
+  test('an ID token issued "in the future" (this clock behind) keeps the session: it cannot be verified now', async () => {
+    // No refresh token: the renewal of the expiring token is a silent sign-in.
+    const withoutRefreshToken = (answer: TokenAnswer) => {
+      const { refresh_token: _, ...body } = answer.body as Record<string, unknown>
+      return { ...answer, body }
+    }
+    harness.rogue.faults = { tokenResponse: withoutRefreshToken }
+    const context = await rogueContext(harness)
+    const tab = await openTab(harness, context)
+    try {
+      await loginAs(tab)
+      harness.rogue.faults = {
+        tokenResponse: withoutRefreshToken,
+        idToken: (parts) => ({
+          ...parts,
+          payload: { ...parts.payload, iat: (parts.payload.iat as number) + 600 },
+        }),
+      }
+      assert.equal(await refresh(tab), 'id_token_invalid')
+      assert.equal(await tab.evaluate(() => window.client.getState().status), 'signedIn')
+      assert.ok(await storedSession(tab, harness.rogue.issuer), 'the session stays stored')
+    } finally {
+      harness.rogue.faults = {}
+    }
     await context.close()
   })
 })
