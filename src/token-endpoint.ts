@@ -85,6 +85,8 @@ export async function fetchToken(
   const { ok, status, body } = await fetchJson(send, tokenEndpoint, 'token_error', {
     method: 'POST',
     body: new URLSearchParams(grant),
+    // A 307 or 308 would send the code or refresh token on to wherever it points.
+    redirect: 'manual',
   })
   if (!ok) {
     const { error, error_description } = (body ?? {}) as Record<string, unknown>

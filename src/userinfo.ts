@@ -28,6 +28,8 @@ export async function fetchUserInfo(
     (url, init) => sendWithToken(ctx, new Request(url, init), held),
     userinfo_endpoint,
     'userinfo_error',
+    // Never to where a redirect points, with the token (its answer is status 0: refused).
+    { redirect: 'manual' },
   )
   if (!ok) throw userinfoError(`userinfo endpoint answered HTTP ${status}`)
   if (typeof body !== 'object' || body === null || Array.isArray(body))

@@ -191,6 +191,25 @@ describe('refresh tokens left valid (defect 11)', { timeout: 60_000 }, () => {
   }
 })
 
+describe('a redirect from the token endpoint', { timeout: 60_000 }, () => {
+  test('is not followed with the refresh token: a transient token_error, the session stays', async () => {
+    const { context, a } = await twoTabs()
+    // Followed, the refresh token would go again to where the redirect points.
+    let redirected = false
+    harness.rogue.faults = {
+      tokenResponse: (answer, grantType) => {
+        if (grantType !== 'refresh_token' || redirected) return answer
+        redirected = true
+        return { ...answer, status: 307, body: '', location: `${harness.rogue.issuer}/token` }
+      },
+    }
+    assert.equal(await refresh(a), 'token_error')
+    assert.equal(await a.evaluate(() => window.client.getState().status), 'signedIn')
+    assert.equal(grants(), 2, 'the login, and the refresh answered 307; nothing followed it')
+    await context.close()
+  })
+})
+
 describe('the automatic refresh', { timeout: 60_000 }, () => {
   test('comes when the expiring point falls between two seconds (a 75 s token: at 37.5 s)', async () => {
     harness.rogue.accessTokenTtl = 75

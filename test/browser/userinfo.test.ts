@@ -45,6 +45,21 @@ describe('getUserInfo', { timeout: 60_000 }, () => {
     assert.equal(await page.evaluate(() => window.client.getState().status), 'signedIn')
     await context.close()
   })
+
+  test('a redirect is not followed with the token: userinfo_error', async () => {
+    const context = await rogueContext(harness)
+    const page = await openTab(harness, context)
+    await loginAs(page, 'bob')
+    // Followed, the request would go again, token and all, and get a good answer this time.
+    let redirected = false
+    harness.rogue.faults.userinfo = (answer) => {
+      if (redirected) return answer
+      redirected = true
+      return { ...answer, status: 307, body: '', location: `${harness.rogue.issuer}/userinfo` }
+    }
+    assert.equal(await userInfoOf(page), 'error:userinfo_error')
+    await context.close()
+  })
 })
 
 describe('signInSilently with a forged answer', { timeout: 60_000 }, () => {

@@ -15,6 +15,8 @@ export interface TokenAnswer {
   contentType: string
   /** An object is sent as JSON, a string as it is. */
   body: unknown
+  /** A `Location` header, for a redirect. */
+  location?: string
 }
 
 export interface IdTokenParts {

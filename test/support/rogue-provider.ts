@@ -101,11 +101,12 @@ export async function startRogueProvider({ path = '' } = {}): Promise<RogueProvi
       }),
   }
 
-  const send = (res: ServerResponse, { status, contentType, body }: TokenAnswer) => {
+  const send = (res: ServerResponse, { status, contentType, body, location }: TokenAnswer) => {
     res.writeHead(status, {
       'content-type': contentType,
       'access-control-allow-origin': '*',
       'cache-control': 'no-store',
+      ...(location && { location }),
     })
     res.end(typeof body === 'string' ? body : JSON.stringify(body))
   }
