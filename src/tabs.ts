@@ -33,9 +33,11 @@ export function createTabChannel(name: string, onMessage: (message: TabMessage) 
           : { type },
       )
   }
+  let open = true
   return {
-    post: (message: TabMessage) => channel.postMessage(message),
-    close: () => channel.close(),
+    // A flow that was under way when the client closed may still commit: nobody is told.
+    post: (message: TabMessage) => open && channel.postMessage(message),
+    close: () => ((open = false), channel.close()),
   }
 }
 

@@ -138,3 +138,15 @@ for (const tab of ['a memory tab', 'a tab that fell back to memory'] as const) {
     }
   })
 }
+
+test('a flow that commits after the client closed tells no one, and does not fail for it', async () => {
+  const issuer = 'https://id.example.com'
+  const ctx = createFlowContext(
+    validateConfig({ issuer, clientId: 'spa', redirectUri: `${issuer}/cb`, persist: 'memory' }),
+    { store: createAuthState(() => {}), report: () => {}, onMessage: () => {} },
+  )
+  ctx.close()
+  const any = { generation: 'any', record: 'any' } as const
+  const change = { store: 'delete', logout: true, tell: { type: 'logout' } } as const
+  assert.equal(await ctx.core.commit(any, change), 'done')
+})
