@@ -103,8 +103,15 @@ export function validateConfig(input: OidcClientOptions): ResolvedConfig {
     ),
     persist: 'indexeddb',
     fetch: resolveFetch(options.fetch),
-    popupTimeout: requireSeconds(options.popupTimeoutSeconds, 'popupTimeoutSeconds', 300, 1),
-    silentTimeout: requireSeconds(options.silentTimeoutSeconds, 'silentTimeoutSeconds', 10, 1),
+    // At most a day: past 2^31 ms, a browser's timer fires at once.
+    popupTimeout: requireSeconds(options.popupTimeoutSeconds, 'popupTimeoutSeconds', 300, 1, 86400),
+    silentTimeout: requireSeconds(
+      options.silentTimeoutSeconds,
+      'silentTimeoutSeconds',
+      10,
+      1,
+      86400,
+    ),
   }
   if (options.postLogoutRedirectUri !== undefined) {
     config.postLogoutRedirectUri = requireSecureUrl(options, 'postLogoutRedirectUri')

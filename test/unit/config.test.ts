@@ -66,8 +66,8 @@ describe('config', () => {
     ['silentTimeoutSeconds', 10],
   ] as const) {
     const field = name === 'popupTimeoutSeconds' ? 'popupTimeout' : 'silentTimeout'
-    test(`${name} must be a whole number of seconds above 0 (default ${fallback})`, () => {
-      for (const value of [0, -1, 1.5, '10', null]) rejects({ [name]: value })
+    test(`${name} must be a whole number of seconds from 1 to a day (default ${fallback})`, () => {
+      for (const value of [0, -1, 1.5, '10', null, 86401]) rejects({ [name]: value })
       assert.equal(validateConfig(valid)[field], fallback)
       assert.equal(validateConfig({ ...valid, [name]: 1 })[field], 1)
     })
