@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict'
 import { describe, test } from 'node:test'
-import { fetchToken, validateTokenResponse } from '../../src/token-endpoint.js'
+import { fetchToken, isRefusal, validateTokenResponse } from '../../src/token-endpoint.js'
 import { isOidcError } from '../../src/errors.js'
 import { rejectsWith, throwsWith } from './helpers.js'
 
@@ -93,5 +93,34 @@ describe('token request', () => {
       throw new TypeError('Failed to fetch')
     }) as typeof fetch
     await rejectsWith(fetchToken(failing, 'https://t', {}, { requireIdToken: true }), 'token_error')
+  })
+})
+
+describe('which answers refuse the grant for good (SPEC: session invariants)', () => {
+  const outcome = async (status: number, body: string) => {
+    const error = await fetchToken(
+      answer(status, body),
+      'https://id.example.com/token',
+      {},
+      {
+        requireIdToken: false,
+      },
+    ).catch((error: unknown) => error)
+    assert.ok(isOidcError(error) && error.code === 'token_error', `${status} ${body}`)
+    return isRefusal(error) ? 'refused' : 'transient'
+  }
+  const error = (name: string) => JSON.stringify({ error: name })
+  for (const name of ['invalid_grant', 'invalid_client', 'unauthorized_client'])
+    test(`${name} is a refusal`, async () =>
+      assert.equal(await outcome(400, error(name)), 'refused'))
+  test('400 or 401 with no readable error is a refusal', async () => {
+    assert.equal(await outcome(400, ''), 'refused')
+    assert.equal(await outcome(401, '<html>no</html>'), 'refused')
+  })
+  test('use_dpop_nonce, invalid_dpop_proof, other errors, 5xx and 429 are transient', async () => {
+    for (const name of ['use_dpop_nonce', 'invalid_dpop_proof', 'invalid_request'])
+      assert.equal(await outcome(400, error(name)), 'transient', name)
+    assert.equal(await outcome(503, ''), 'transient')
+    assert.equal(await outcome(429, error('slow_down')), 'transient')
   })
 })
