@@ -56,7 +56,8 @@ export interface SessionCoreOptions {
  * ones it started from, so the copies agree whenever no commit is running.
  */
 export function createSessionCore({ vault, bound, store, tombstone, post }: SessionCoreOptions) {
-  // No session: none, another shape or binding, or one a logout left behind.
+  // The session a record holds: none for one of another shape or binding, or one a logout
+  // left behind.
   const asLive = (record: unknown) => {
     const session = toSession(record, bound)
     return session && !tombstone.covers(session.issuedAt) ? session : undefined
@@ -76,7 +77,7 @@ export function createSessionCore({ vault, bound, store, tombstone, post }: Sess
     const session = asLive(record)
     if (record === undefined || session) return session
     await vault()
-      .swap('session', (now) => asLive(now) && now)
+      .swap('session', (now) => (asLive(now) ? now : undefined))
       .catch(() => {})
     return undefined
   }
