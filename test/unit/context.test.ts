@@ -7,7 +7,28 @@ import { validateStoredIdToken } from '../../src/id-token.js'
 import { logoutSession } from '../../src/logout.js'
 import { createSession } from '../../src/session.js'
 import { followTab } from '../../src/sync.js'
+import type { TabMessage } from '../../src/tabs.js'
 import { makeKey, resolverOf, sign } from './helpers.js'
+
+const issuer = 'https://id.example.com'
+const any = { generation: 'any', record: 'any' } as const
+
+/** A client's flow context; static metadata, so that nothing is fetched. */
+function flowContext(
+  persist: 'indexeddb' | 'memory',
+  onMessage: (message: TabMessage) => void = () => {},
+) {
+  const metadata = {
+    issuer,
+    authorization_endpoint: `${issuer}/authorize`,
+    token_endpoint: `${issuer}/token`,
+    jwks_uri: `${issuer}/jwks`,
+  }
+  return createFlowContext(
+    validateConfig({ issuer, clientId: 'spa', redirectUri: `${issuer}/cb`, persist, metadata }),
+    { store: createAuthState(() => {}), report: () => {}, onMessage },
+  )
+}
 
 // Another tab of the origin, played by Node's BroadcastChannel.
 test("the flow context counts other tabs' messages (a memory tab: logouts only) before the client sees them", async () => {
@@ -15,22 +36,12 @@ test("the flow context counts other tabs' messages (a memory tab: logouts only) 
     ['indexeddb', [1, 2]],
     ['memory', [0, 1]],
   ] as const) {
-    const config = validateConfig({
-      issuer: 'https://id.example.com',
-      clientId: 'spa',
-      redirectUri: 'https://app.example.com/cb',
-      persist,
-    })
     const counts: number[] = []
     let lastDelivered!: () => void
     const delivered = new Promise<void>((done) => (lastDelivered = done))
-    const ctx = createFlowContext(config, {
-      store: createAuthState(() => {}),
-      report: () => {},
-      onMessage: (message) => {
-        counts.push(ctx.heard())
-        if (message.type === 'logout') lastDelivered()
-      },
+    const ctx = flowContext(persist, (message) => {
+      counts.push(ctx.heard())
+      if (message.type === 'logout') lastDelivered()
     })
     const otherTab = new BroadcastChannel(ctx.name)
     otherTab.postMessage({ type: 'changed' })
@@ -43,17 +54,7 @@ test("the flow context counts other tabs' messages (a memory tab: logouts only) 
 })
 
 test('a memory tab tells other tabs of its logouts only: its sessions and their endings are its own', async () => {
-  const config = validateConfig({
-    issuer: 'https://id.example.com',
-    clientId: 'spa',
-    redirectUri: 'https://app.example.com/cb',
-    persist: 'memory',
-  })
-  const ctx = createFlowContext(config, {
-    store: createAuthState(() => {}),
-    report: () => {},
-    onMessage: () => {},
-  })
+  const ctx = flowContext('memory')
   const otherTab = new BroadcastChannel(ctx.name)
   const heard: unknown[] = []
   const loggedOut = new Promise<void>(
@@ -63,7 +64,6 @@ test('a memory tab tells other tabs of its logouts only: its sessions and their 
         if (data.type === 'logout') done()
       }),
   )
-  const any = { generation: 'any', record: 'any' } as const
   const ended = { type: 'ended', code: 'login_required' } as const
   await ctx.core.commit(any, { store: 'delete', tell: ended })
   await ctx.core.commit(any, { store: 'delete', logout: true, tell: { type: 'logout' } })
@@ -85,18 +85,8 @@ for (const tab of ['a memory tab', 'a tab that fell back to memory'] as const) {
       removeItem: (name: string) => void items.delete(name),
     }
     Object.assign(globalThis, { localStorage })
-    const issuer = 'https://id.example.com'
-    const metadata = {
-      issuer,
-      authorization_endpoint: `${issuer}/authorize`,
-      token_endpoint: `${issuer}/token`,
-      jwks_uri: `${issuer}/jwks`,
-    }
     const persist = tab === 'a memory tab' ? 'memory' : 'indexeddb'
-    const ctx = createFlowContext(
-      validateConfig({ issuer, clientId: 'spa', redirectUri: `${issuer}/cb`, persist, metadata }),
-      { store: createAuthState(() => {}), report: () => {}, onMessage: () => {} },
-    )
+    const ctx = flowContext(persist)
     // IndexedDB could not be used: init() carries on in memory.
     if (persist === 'indexeddb') ctx.useMemory()
     try {
@@ -117,7 +107,6 @@ for (const tab of ['a memory tab', 'a tab that fell back to memory'] as const) {
           issuedAt: now,
           expiresAt: now + 60,
         })
-        const any = { generation: 'any', record: 'any' } as const
         assert.equal(await ctx.core.commit(any, { session, claims, store: 'put' }), 'done')
         return session
       }
@@ -140,13 +129,8 @@ for (const tab of ['a memory tab', 'a tab that fell back to memory'] as const) {
 }
 
 test('a flow that commits after the client closed tells no one, and does not fail for it', async () => {
-  const issuer = 'https://id.example.com'
-  const ctx = createFlowContext(
-    validateConfig({ issuer, clientId: 'spa', redirectUri: `${issuer}/cb`, persist: 'memory' }),
-    { store: createAuthState(() => {}), report: () => {}, onMessage: () => {} },
-  )
+  const ctx = flowContext('memory')
   ctx.close()
-  const any = { generation: 'any', record: 'any' } as const
   const change = { store: 'delete', logout: true, tell: { type: 'logout' } } as const
   assert.equal(await ctx.core.commit(any, change), 'done')
 })
