@@ -8,7 +8,7 @@ import { logoutSession } from '../../src/logout.js'
 import { createSession } from '../../src/session.js'
 import { followTab } from '../../src/sync.js'
 import type { TabMessage } from '../../src/tabs.js'
-import { makeKey, resolverOf, sign } from './helpers.js'
+import { makeKey, mapStorage, resolverOf, sign } from './helpers.js'
 
 const issuer = 'https://id.example.com'
 const any = { generation: 'any', record: 'any' } as const
@@ -79,12 +79,7 @@ for (const tab of ['a memory tab', 'a tab that fell back to memory'] as const) {
     // by this tab's logout (logout.ts), it must neither end this tab's next login, issued in the
     // same second, nor be lifted by it.
     const items = new Map<string, string>()
-    const localStorage = {
-      getItem: (name: string) => items.get(name) ?? null,
-      setItem: (name: string, value: string) => void items.set(name, value),
-      removeItem: (name: string) => void items.delete(name),
-    }
-    Object.assign(globalThis, { localStorage })
+    Object.assign(globalThis, { localStorage: mapStorage(items) })
     const persist = tab === 'a memory tab' ? 'memory' : 'indexeddb'
     const ctx = flowContext(persist)
     // IndexedDB could not be used: init() carries on in memory.

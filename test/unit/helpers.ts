@@ -101,3 +101,10 @@ export const claimNames = [
   'auth_time',
   'at_hash',
 ]
+
+/** A `localStorage` over `items`, for code that keeps a mark there. */
+export const mapStorage = (items: Map<string, string>) => ({
+  getItem: (name: string) => items.get(name) ?? null,
+  setItem: (name: string, value: string) => void items.set(name, value),
+  removeItem: (name: string) => void items.delete(name),
+})

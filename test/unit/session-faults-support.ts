@@ -9,7 +9,7 @@ import { createSession, type Session } from '../../src/session.js'
 import type { TabMessage } from '../../src/tabs.js'
 import { createTombstone } from '../../src/tombstone.js'
 import { createMemoryVault, type Vault } from '../../src/vault.js'
-import { makeKey, resolverOf, sign, type TestKey } from './helpers.js'
+import { makeKey, mapStorage, resolverOf, sign, type TestKey } from './helpers.js'
 
 export const issuer = 'https://id.example.com'
 // Set by signIdToken, which each test file runs in `before`; importers see them once set.
@@ -56,12 +56,7 @@ export function origin() {
   }
   // The refresh tokens revoked, by any tab.
   const revoked: string[] = []
-  const local = new Map<string, string>()
-  const storage = {
-    getItem: (name: string) => local.get(name) ?? null,
-    setItem: (name: string, value: string) => void local.set(name, value),
-    removeItem: (name: string) => void local.delete(name),
-  }
+  const storage = mapStorage(new Map())
   const tab = (resolveKey = resolverOf([key.jwk])) => {
     // Messages from other tabs this tab has heard (the channel counts them in context.ts).
     const messages = { heard: 0 }
