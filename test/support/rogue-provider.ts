@@ -10,7 +10,6 @@ import { base64url } from 'jose'
 import {
   makeKey,
   signJws,
-  type Faults,
   type IdTokenParts,
   type RogueProvider,
   type TokenAnswer,
