@@ -124,13 +124,17 @@ export function createSessionCore({ vault, bound, store, tombstone, post }: Sess
     read,
     state: () => store.get(),
     /**
-     * What the last logout of any tab left in storage: changes with each logout. A failed read
-     * answers a value equal to no other, so that it never hides a logout.
+     * What the last logout of any tab left in storage, the tombstone included (a memory tab's
+     * logout leaves only that): changes with each logout. A failed read answers a value equal
+     * to no other, so that it never hides a logout.
      */
     logoutMark: (): Promise<unknown> =>
       vault()
         .get('logout')
-        .catch(() => ({})),
+        .then(
+          (mark) => `${mark} ${tombstone.value()}`,
+          () => ({}),
+        ),
     /** This tab's session and the generation it belongs to. */
     held: () => ({ generation, session: held, unstored }),
     /** Applies `change` if nothing moved since `basis`; one commit at a time. */

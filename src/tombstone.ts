@@ -21,6 +21,8 @@ export function createTombstone(
   return {
     set: (at: number) => attempt((storage) => storage.setItem(key, String(at))),
     clear: () => attempt((storage) => storage.removeItem(key)),
+    /** The mark as stored: changes with each mark set. */
+    value: () => attempt((storage) => storage.getItem(key)),
     /**
      * Calls `listener` when another tab sets the mark. Its `storage` event comes once the mark
      * is readable here, which the message of the logout that set it may outrun.

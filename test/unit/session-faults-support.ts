@@ -98,7 +98,9 @@ export function origin() {
     } as unknown as FlowContext
     return { core, ctx, messages, posted }
   }
-  return { vault, records, faults, tab, revoked, gap }
+  // What a `persist: 'memory'` tab's logout leaves for the others: the mark alone.
+  const memoryTabLogout = () => createTombstone('ns', () => storage).set(Date.now())
+  return { vault, records, faults, tab, revoked, gap, memoryTabLogout }
 }
 
 export const sessionOf = (accessToken: string, issuedAt = now): Session =>

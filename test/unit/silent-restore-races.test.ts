@@ -5,7 +5,7 @@ import { before, describe, test } from 'node:test'
 import type { IdTokenClaims } from '../../src/id-token.js'
 import type { Session } from '../../src/session.js'
 import { restore } from '../../src/sync.js'
-import { claims, origin, sessionOf, signIdToken } from './session-faults-support.js'
+import { claims, now, origin, sessionOf, signIdToken } from './session-faults-support.js'
 
 before(signIdToken)
 
@@ -13,20 +13,30 @@ describe('faults and races around the session core', () => {
   describe('a background silent sign-in (init({ silent: true })) yields to what came meanwhile', () => {
     /** Tab A restores with a silent sign-in that answers only when `answer` is called. */
     async function silentRestore() {
-      const { tab, revoked, gap } = origin()
+      const tabs = origin()
+      const { tab, revoked, gap } = tabs
       const [a, b] = [tab(), tab()]
-      let answer!: () => void
+      let answer!: (session?: Session) => void
       let restoring!: Promise<void>
       await new Promise<void>((asked) => {
         const silent = () => {
           asked()
           return new Promise<{ session: Session; claims: Readonly<IdTokenClaims> }>(
-            (resolve) => (answer = () => resolve({ session: sessionOf('silent'), claims })),
+            (resolve) => (answer = (session = sessionOf('silent')) => resolve({ session, claims })),
           )
         }
         restoring = restore(a.ctx, silent)
       })
-      return { a, b, revoked, gap, answer: () => answer(), restored: () => restoring }
+      const { memoryTabLogout } = tabs
+      return {
+        a,
+        b,
+        revoked,
+        gap,
+        memoryTabLogout,
+        answer: (session?: Session) => answer(session),
+        restored: () => restoring,
+      }
     }
 
     test('a login and a logout in another tab, which leave nothing stored', async () => {
@@ -69,6 +79,20 @@ describe('faults and races around the session core', () => {
       assert.deepEqual(a.posted, [], 'no other tab was told of a session')
       assert.deepEqual(revoked, ['r-silent'])
     })
+
+    for (const when of ['before the answer', "just before this tab's commit"])
+      test(`a logout in a memory tab ${when}, its message not here yet: it stands`, async () => {
+        const { a, revoked, gap, memoryTabLogout, answer, restored } = await silentRestore()
+        // The silent session was issued after the mark, so the mark alone would not end it.
+        const afterwards = sessionOf('silent', now + 1)
+        if (when === 'before the answer') memoryTabLogout()
+        else gap.beforeSessionSwap = async () => void memoryTabLogout()
+        answer(afterwards)
+        await restored()
+        assert.equal(a.core.state().status, 'signedOut', 'the logout stands in this tab')
+        assert.equal(await a.core.read(), undefined, 'and in storage')
+        assert.deepEqual(revoked, ['r-silent'])
+      })
 
     test("a logout in another tab that deletes this tab's stored silent session before it is taken back", async () => {
       const { a, b, revoked, gap, answer, restored } = await silentRestore()
