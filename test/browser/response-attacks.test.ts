@@ -107,22 +107,32 @@ describe('attacks through the browser', { timeout: 120_000 }, () => {
     rogue.faults = {}
   })
 
-  test('a token endpoint that never answers: token_error after 10 s, nothing stored', async () => {
+  test('a token endpoint that never answers: token_error once 10 s pass on the page clock, nothing stored', async () => {
     const context = await newContext()
+    await context.clock.install()
     const page = await newApp(context, iife)
     await ready(page)
+    // Paused: page time moves only by the test's 10 s.
+    await context.clock.pauseAt(Date.now() + 1000)
     const loginUrl = await page.evaluate(() => window.client.createLoginUrl())
-    rogue.faults = { silentToken: true }
+    let reached!: () => void
+    const asked = new Promise<void>((resolve) => (reached = resolve))
+    // The token request is taken and never answered.
+    rogue.faults = {
+      hold: (path) => (path === '/token' ? (reached(), new Promise<void>(() => {})) : undefined),
+    }
     try {
-      const outcome = await page.evaluate(async (url) => {
-        const hang = new Promise((resolve) => setTimeout(() => resolve('hang'), 20_000))
-        const result = window.client.handleRedirectCallback(url).then(
-          () => 'signedIn',
-          (error: any) => error.code,
-        )
-        return Promise.race([result, hang])
-      }, rogue.callbackUrl(loginUrl))
-      assert.equal(outcome, 'token_error')
+      const outcome = page.evaluate(
+        (url) =>
+          window.client.handleRedirectCallback(url).then(
+            () => 'signedIn',
+            (error: { code: string }) => error.code,
+          ),
+        rogue.callbackUrl(loginUrl),
+      )
+      await asked
+      await context.clock.fastForward(10_000)
+      assert.equal(await outcome, 'token_error')
     } finally {
       rogue.faults = {}
     }

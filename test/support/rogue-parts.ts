@@ -35,8 +35,6 @@ export interface Faults {
   /** The signed ID token, or whatever the test puts in its place. */
   idTokenString?: (token: string, tools: { sign: typeof signJws }) => Promise<string> | string
   tokenResponse?: (answer: TokenAnswer, grantType: string) => TokenAnswer
-  /** The token endpoint takes the request and never answers. */
-  silentToken?: boolean
   /** The userinfo endpoint's answer in place of `{ sub }` of the token's user. */
   userinfo?: (answer: TokenAnswer) => TokenAnswer
   /** Awaited before answering a request for this path: a test holds an answer this way. */

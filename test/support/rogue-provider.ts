@@ -161,7 +161,6 @@ export async function startRogueProvider({ path = '' } = {}): Promise<RogueProvi
         res.writeHead(302, { location: rogue.callbackUrl(url.href) })
         return res.end()
       case '/token': {
-        if (rogue.faults.silentToken) return
         const form = await formOf(req)
         const answer = await tokenAnswer(form)
         const sent = rogue.faults.tokenResponse?.(answer, form.get('grant_type') ?? '') ?? answer
