@@ -25,13 +25,26 @@ export function sendWithToken(
   return bound ? dpop.send(fetch, request, keyPair, token) : fetch(request)
 }
 
-/** The access token for `url` and the key it is bound to; refuses an origin not allowed. */
-async function tokenFor(ctx: FlowContext, url: string, accessToken: TokenSource) {
-  const here = typeof location === 'undefined' ? undefined : location
-  const { origin, href } = new URL(url, here?.href)
-  if (!(ctx.config.apiOrigins ?? [here?.origin]).includes(origin))
+/**
+ * `input` as a request, resolved and normalized as `fetch` and `XMLHttpRequest` do: against the
+ * document's base URL, with the method's case. A request no browser could send is `invalid_config`.
+ */
+function toRequest(input: RequestInfo | URL, init?: RequestInit): Request {
+  try {
+    return new Request(input, init)
+  } catch {
+    // No cause: the platform's message repeats the URL, which may carry more than it should show.
+    throw new OidcError('invalid_config', 'not a request a browser could send')
+  }
+}
+
+/** The access token for `request` and the key it is bound to; refuses an origin not allowed. */
+async function tokenFor(ctx: FlowContext, request: Request, accessToken: TokenSource) {
+  const { origin } = new URL(request.url)
+  const here = typeof location === 'undefined' ? undefined : location.origin
+  if (!(ctx.config.apiOrigins ?? [here]).includes(origin))
     throw new OidcError('invalid_config', `${origin} is not in "apiOrigins"`)
-  return { href, dpop: ctx.config.dpop, ...(await heldToken(ctx, accessToken)) }
+  return heldToken(ctx, accessToken)
 }
 
 /**
@@ -45,8 +58,8 @@ export async function authorizedFetch(
   input: RequestInfo | URL,
   init?: RequestInit,
 ): Promise<Response> {
-  const request = new Request(input, { ...init, redirect: 'manual' })
-  return sendWithToken(ctx, request, await tokenFor(ctx, request.url, accessToken))
+  const request = toRequest(input, { ...init, redirect: 'manual' })
+  return sendWithToken(ctx, request, await tokenFor(ctx, request, accessToken))
 }
 
 /** The headers `authorizedFetch` would send, for another HTTP client. */
@@ -56,11 +69,17 @@ export async function authorizationHeaders(
   method: string,
   url: string,
 ): Promise<Record<string, string>> {
-  const { href, token, dpop, keyPair } = await tokenFor(ctx, url, accessToken)
+  const request = toRequest(url, { method })
+  const { token, keyPair } = await tokenFor(ctx, request, accessToken)
+  const { dpop } = ctx.config
   return dpop && keyPair
     ? {
         Authorization: `DPoP ${token}`,
-        DPoP: await dpop.proof(keyPair, { htm: method, htu: href, accessToken: token }),
+        DPoP: await dpop.proof(keyPair, {
+          htm: request.method,
+          htu: request.url,
+          accessToken: token,
+        }),
       }
     : { Authorization: `Bearer ${token}` }
 }

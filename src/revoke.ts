@@ -15,6 +15,8 @@ export async function revokeSession(ctx: FlowContext, session: Session | undefin
   await fetchFn(endpoint, {
     method: 'POST',
     credentials: 'omit',
+    // A 307 would send the refresh token on to wherever it points.
+    redirect: 'manual',
     body: new URLSearchParams({ token, token_type_hint: 'refresh_token', client_id: clientId }),
     signal: AbortSignal.timeout(3000),
   }).catch(() => {})

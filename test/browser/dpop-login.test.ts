@@ -188,15 +188,16 @@ describe('DPoP login through a real provider', { timeout: 90_000 }, () => {
     }
   })
 
-  test('authorizationHeaders gives a DPoP token and a proof for that method and URL', async () => {
+  test('authorizationHeaders gives a DPoP token and a proof for that method and URL, as the browser would send them', async () => {
     const page = await newApp(context, harness.iife)
     await ready(page)
     // The API's nonce, as a client.fetch learns it: headers made later carry it.
     assert.equal((await fetchMe(page, `${api.origin}/me`)).status, 200)
-    const headers = await page.evaluate(
-      (url) => window.client.authorizationHeaders('GET', url),
-      `${api.origin}/me`,
-    )
+    // As fetch and axios would: 'me' resolved against the page's <base>, 'get' sent as GET.
+    const headers = await page.evaluate((base) => {
+      document.head.append(Object.assign(document.createElement('base'), { href: base }))
+      return window.client.authorizationHeaders('get', 'me')
+    }, `${api.origin}/`)
     assert.match(headers.Authorization, /^DPoP /)
     const response = await fetch(`${api.origin}/me`, { headers })
     assert.equal(response.status, 200)

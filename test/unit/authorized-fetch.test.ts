@@ -47,12 +47,30 @@ describe('client.fetch without DPoP', () => {
   })
 
   test('authorizationHeaders: the Bearer header, for allowed origins only', async () => {
-    assert.deepEqual(await authorizationHeaders(ctx(), token, 'GET', '/api'), {
-      Authorization: 'Bearer at',
-    })
+    assert.deepEqual(
+      await authorizationHeaders(ctx(), token, 'GET', 'https://app.example.com/api'),
+      {
+        Authorization: 'Bearer at',
+      },
+    )
     await rejectsWith(
       authorizationHeaders(ctx(), token, 'GET', 'https://evil.example/'),
       'invalid_config',
     )
+  })
+
+  test('a URL or method no browser could send is invalid_config, and nothing is sent', async () => {
+    sent.length = 0
+    await rejectsWith(authorizationHeaders(ctx(), token, 'GET', 'http://['), 'invalid_config')
+    await rejectsWith(
+      authorizationHeaders(ctx(), token, 'CONNECT', 'https://app.example.com/api'),
+      'invalid_config',
+    )
+    await rejectsWith(authorizedFetch(ctx(), token, 'http://['), 'invalid_config')
+    await rejectsWith(
+      authorizedFetch(ctx(), token, 'https://app.example.com/api', { method: 'bad method' }),
+      'invalid_config',
+    )
+    assert.equal(sent.length, 0)
   })
 })
