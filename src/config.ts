@@ -73,6 +73,15 @@ export function requireSeconds<T extends number | undefined>(
   return value as number
 }
 
+/** `value` when it is an object (not null); else `invalid_config` naming `name`. */
+export function requireObject<T>(value: T, name: string): T {
+  if (typeof value !== 'object' || value === null) throw invalid(`${name} must be an object`)
+  return value
+}
+
+// How long a login transaction lives, seconds: a login's answer is taken only within it.
+export const loginLifetime = 600
+
 function requireSecureUrl(options: Record<string, unknown>, name: string): string {
   const url = parseSecureUrl(options[name])
   if (!url) throw invalid(`"${name}" must be an absolute https URL (http only on a loopback host)`)
@@ -82,8 +91,7 @@ function requireSecureUrl(options: Record<string, unknown>, name: string): strin
 
 /** Checks every option once, synchronously, and fills in the defaults. Does no I/O. */
 export function validateConfig(input: OidcClientOptions): ResolvedConfig {
-  if (typeof input !== 'object' || input === null) throw invalid('options must be an object')
-  const options = input as unknown as Record<string, unknown>
+  const options = requireObject(input, 'options') as unknown as Record<string, unknown>
   const issuer = requireSecureUrl(options, 'issuer')
   if (new URL(issuer).search) throw invalid('"issuer" must not have a query')
   if (typeof options.clientId !== 'string' || options.clientId === '')
@@ -103,14 +111,20 @@ export function validateConfig(input: OidcClientOptions): ResolvedConfig {
     ),
     persist: 'indexeddb',
     fetch: resolveFetch(options.fetch),
-    // At most a day: past 2^31 ms, a browser's timer fires at once.
-    popupTimeout: requireSeconds(options.popupTimeoutSeconds, 'popupTimeoutSeconds', 300, 1, 86400),
+    // No longer than a login transaction lives: past that, the answer could not be taken.
+    popupTimeout: requireSeconds(
+      options.popupTimeoutSeconds,
+      'popupTimeoutSeconds',
+      300,
+      1,
+      loginLifetime,
+    ),
     silentTimeout: requireSeconds(
       options.silentTimeoutSeconds,
       'silentTimeoutSeconds',
       10,
       1,
-      86400,
+      loginLifetime,
     ),
   }
   if (options.postLogoutRedirectUri !== undefined) {

@@ -1,6 +1,6 @@
 import { OidcError } from './errors.js'
 import { calculateCodeChallenge, generateRandom } from './random.js'
-import { requireSeconds, type ResolvedConfig } from './config.js'
+import { loginLifetime, requireObject, requireSeconds, type ResolvedConfig } from './config.js'
 import { isDpopKeyPair } from './dpop-binding.js'
 
 /** Options of `login()` and `createLoginUrl()`. */
@@ -73,6 +73,7 @@ export async function createAuthorizationRequest(
   now: number,
   { stateMark = '', dpopKey }: { stateMark?: string; dpopKey?: CryptoKeyPair | undefined } = {},
 ): Promise<{ url: string; state: string; transaction: LoginTransaction }> {
+  requireObject(options, 'login options')
   const state = generateRandom() + stateMark
   const transaction: LoginTransaction = {
     nonce: generateRandom(),
@@ -82,9 +83,7 @@ export async function createAuthorizationRequest(
   const url = new URL(authorizationEndpoint)
   const params = url.searchParams
   const { extraParams = {} } = options
-  if (typeof extraParams !== 'object' || extraParams === null)
-    throw invalid('"extraParams" must be an object')
-  for (const [name, value] of Object.entries(extraParams)) {
+  for (const [name, value] of Object.entries(requireObject(extraParams, '"extraParams"'))) {
     if (protocolParameters.has(name)) throw invalid(`"extraParams" cannot set "${name}"`)
     if (typeof value !== 'string') throw invalid(`"extraParams.${name}" must be a string`)
     params.set(name, value)
@@ -128,7 +127,7 @@ export function toLoginTransaction(value: unknown, now: number): LoginTransactio
     typeof tx.createdAt !== 'number'
   )
     return undefined
-  if (now - tx.createdAt > 600 || tx.createdAt > now + 60) return undefined
+  if (now - tx.createdAt > loginLifetime || tx.createdAt > now + 60) return undefined
   if (tx.maxAge !== undefined && typeof tx.maxAge !== 'number') return undefined
   if (tx.returnTo !== undefined && typeof tx.returnTo !== 'string') return undefined
   if (tx.dpopKey !== undefined && !isDpopKeyPair(tx.dpopKey)) return undefined

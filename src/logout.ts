@@ -1,4 +1,5 @@
 import type { FlowContext } from './context.js'
+import { requireObject } from './config.js'
 import { OidcError } from './errors.js'
 import { generateRandom } from './random.js'
 import { revokeSession } from './revoke.js'
@@ -22,6 +23,7 @@ export async function logoutSession(
   ctx: FlowContext,
   options: LogoutOptions,
 ): Promise<string | undefined> {
+  requireObject(options, 'logout options')
   const postLogoutRedirectUri = options.postLogoutRedirectUri ?? ctx.config.postLogoutRedirectUri
   if (
     options.postLogoutRedirectUri !== undefined &&

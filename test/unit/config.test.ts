@@ -66,10 +66,11 @@ describe('config', () => {
     ['silentTimeoutSeconds', 10],
   ] as const) {
     const field = name === 'popupTimeoutSeconds' ? 'popupTimeout' : 'silentTimeout'
-    test(`${name} must be a whole number of seconds from 1 to a day (default ${fallback})`, () => {
-      for (const value of [0, -1, 1.5, '10', null, 86401]) rejects({ [name]: value })
+    test(`${name} must be whole seconds from 1 to 600, a login's lifetime (default ${fallback})`, () => {
+      for (const value of [0, -1, 1.5, '10', null, 601]) rejects({ [name]: value })
       assert.equal(validateConfig(valid)[field], fallback)
       assert.equal(validateConfig({ ...valid, [name]: 1 })[field], 1)
+      assert.equal(validateConfig({ ...valid, [name]: 600 })[field], 600)
     })
   }
   test('persist must be indexeddb or memory', () => rejects({ persist: 'localStorage' }))

@@ -8,7 +8,7 @@ import { logoutSession } from '../../src/logout.js'
 import { createSession } from '../../src/session.js'
 import { followTab } from '../../src/sync.js'
 import type { TabMessage } from '../../src/tabs.js'
-import { makeKey, mapStorage, resolverOf, sign } from './helpers.js'
+import { makeKey, mapStorage, rejectsWith, resolverOf, sign } from './helpers.js'
 
 const issuer = 'https://id.example.com'
 const any = { generation: 'any', record: 'any' } as const
@@ -106,6 +106,8 @@ for (const tab of ['a memory tab', 'a tab that fell back to memory'] as const) {
         return session
       }
       await login()
+      await rejectsWith(logoutSession(ctx, null as never), 'invalid_config')
+      assert.equal(ctx.core.state().status, 'signedIn', 'options of the wrong type end nothing')
       assert.equal(await logoutSession(ctx, { localOnly: true }), undefined)
       assert.equal(items.size, 1, 'the logout left the mark')
       const session = await login()

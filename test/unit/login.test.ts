@@ -82,5 +82,6 @@ describe('authorization request', () => {
     await assert.rejects(request({ extraParams: { a: 1 } }), { code: 'invalid_config' })
     await assert.rejects(request({ extraParams: 'a=1' }), { code: 'invalid_config' })
     await assert.rejects(request({ returnTo: 42 }), { code: 'invalid_config' })
+    await assert.rejects(request(null as never), { code: 'invalid_config' })
   })
 })
