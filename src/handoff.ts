@@ -51,8 +51,9 @@ async function handBack(ctx: FlowContext, url: string): Promise<false> {
   } catch {
     return false
   }
-  // Only a login this browser started and has not completed is handed back.
-  const stored = await ctx.transactions.get(transactionKey(state))
+  // Only a login this browser started and has not completed is handed back. Storage that
+  // cannot tell hands nothing back: the redirect path clears the address bar, then reports it.
+  const stored = await ctx.transactions.get(transactionKey(state)).catch(() => undefined)
   if (!toLoginTransaction(stored, ctx.now())) return false
   const channel = new BroadcastChannel(channelName(ctx, state))
   const answer: Answer = { url, severed: state.endsWith(flowMarks.popup) && !window.opener }

@@ -1,6 +1,9 @@
 import assert from 'node:assert/strict'
 import { test } from 'node:test'
-import { isHandoffUrl } from '../../src/handoff.js'
+import type { FlowContext } from '../../src/context.js'
+import { OidcError } from '../../src/errors.js'
+import { isHandoffUrl, redeemAtRedirectUri } from '../../src/handoff.js'
+import { rejectsWith } from './helpers.js'
 
 test('isHandoffUrl reads the decoded state: a popup or silent mark, percent-encoded or not', () => {
   assert.equal(isHandoffUrl('https://app.example/cb?code=c&state=abc.p'), true)
@@ -10,4 +13,25 @@ test('isHandoffUrl reads the decoded state: a popup or silent mark, percent-enco
   assert.equal(isHandoffUrl('https://app.example/cb?code=c&state=abc.pp'), false)
   assert.equal(isHandoffUrl('https://app.example/cb?code=c&other=x.p'), false)
   assert.equal(isHandoffUrl('not a url'), false)
+})
+
+test('a hand-off URL whose login storage cannot read leaves the address bar all the same', async () => {
+  const url = 'https://app.example/cb?code=c&state=abc.p'
+  const shown: string[] = []
+  const replaceState = (_state: unknown, _title: string, to: string) => shown.push(to)
+  Object.assign(globalThis, { location: { href: url }, history: { state: null, replaceState } })
+  try {
+    const refused = () => Promise.reject(new OidcError('storage_error', 'refused'))
+    const ctx = {
+      config: { redirectUri: 'https://app.example/cb' },
+      transactions: { get: refused, del: refused },
+      provider: { preload: () => {} },
+      now: () => 0,
+    } as unknown as FlowContext
+    await rejectsWith(redeemAtRedirectUri(ctx, url), 'storage_error')
+    assert.deepEqual(shown, ['https://app.example/cb'], 'the code left the address bar')
+  } finally {
+    delete (globalThis as { location?: unknown }).location
+    delete (globalThis as { history?: unknown }).history
+  }
 })
