@@ -61,7 +61,7 @@ export function createFlowContext(
   // localStorage read, which each session read makes, runs while it opens.
   if (vault === transactions) {
     transactions.open()
-    tombstone.covers(0)
+    tombstone.value()
   }
   const name = `oidc-browser${namespace}`
   // Memory tabs, and tabs that fell back to memory: their session is their own.
@@ -74,8 +74,8 @@ export function createFlowContext(
     onMessage(message)
   }
   const channel = createTabChannel(name, hear)
-  // A logout that could not delete the stored session (a memory tab's, or a refused delete)
-  // leaves the mark: this tab reads storage again once the mark can be read here.
+  // An ending that could not delete the stored session (a memory tab's logout, or a refused
+  // delete) leaves a mark: this tab reads storage again once the mark can be read here.
   const unwatch = inMemory() ? () => {} : tombstone.watch(() => hear({ type: 'changed' }))
   return {
     config,
@@ -87,7 +87,7 @@ export function createFlowContext(
       // do not lift the mark its own or another tab's logout left on the stored one.
       tombstone: {
         ...tombstone,
-        covers: (issuedAt) => !inMemory() && tombstone.covers(issuedAt),
+        covers: (session) => !inMemory() && tombstone.covers(session),
         clear: () => void (inMemory() || tombstone.clear()),
       },
       // Other tabs hear only the logouts of a session in memory.

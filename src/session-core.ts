@@ -56,20 +56,23 @@ export interface SessionCoreOptions {
  * ones it started from, so the copies agree whenever no commit is running.
  */
 export function createSessionCore({ vault, bound, store, tombstone, post }: SessionCoreOptions) {
-  // The session a record holds: none for one of another shape or binding, or one a logout
+  // The session a record holds: none for one of another shape or binding, or one an ending
   // left behind.
   const asLive = (record: unknown) => {
     const session = toSession(record, bound)
-    return session && !tombstone.covers(session.issuedAt) ? session : undefined
+    return session && !tombstone.covers(session) ? session : undefined
   }
   let generation = 0
   let held: Session | undefined
-  // A refreshed session storage refused: held here only (its spent predecessor was deleted).
+  // A refreshed session storage refused: held here only (its spent predecessor deleted, or
+  // marked ended).
   let unstored = false
+  const markEnded = ({ record }: Basis) =>
+    void (record === 'any' ? held && tombstone.end(held.id) : record && tombstone.end(record))
   let queue: Promise<unknown> = Promise.resolve()
 
   /**
-   * The stored session. A record of another shape, or one a logout left behind (its delete
+   * The stored session. A record of another shape, or one an ending left behind (its delete
    * failed), counts as none and is deleted, best effort.
    */
   async function read(): Promise<Session | undefined> {
@@ -89,7 +92,11 @@ export function createSessionCore({ vault, bound, store, tombstone, post }: Sess
       basis.record === 'any' || asLive(record)?.id === basis.record
     if (change.store === 'keep') {
       if (basis.record !== 'any' && !matches(await read())) return 'conflict'
-    } else if (change.store !== 'memory') {
+    } else if (change.store === 'memory') {
+      // Storage refused both the refreshed session and the spent one's delete: the mark keeps
+      // any tab, this one included, from taking the spent refresh token up again.
+      markEnded(basis)
+    } else {
       const next = change.store === 'put' ? change.session : undefined
       // Marked before the delete, so that a background sign-in that stored its session just
       // before it sees, once committed, that a logout came: see `logoutMark`. Where storage
@@ -104,8 +111,10 @@ export function createSessionCore({ vault, bound, store, tombstone, post }: Sess
       } catch (error) {
         if (change.session) throw error
         // An ending cannot fail on this side: the mark ends the record at its next read, in
-        // every tab (after the session it ends, even if the clock went back since).
-        tombstone.set(Math.max(Date.now(), (held?.issuedAt ?? 0) * 1000))
+        // every tab. A logout's, whatever was issued before it (and the session it ends, even
+        // if the clock went back since); another ending's, the record it began from only.
+        if (change.logout) tombstone.set(Math.max(Date.now(), (held?.issuedAt ?? 0) * 1000))
+        else markEnded(basis)
       }
       if (next && basis.record === 'any') tombstone.clear()
     }

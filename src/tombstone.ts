@@ -1,16 +1,22 @@
 type MarkStorage = Pick<Storage, 'getItem' | 'setItem' | 'removeItem'>
 
+// The ended records kept: more than the endings that can be pending at once.
+const endedKept = 8
+
 /**
- * The mark an ending leaves when IndexedDB would not delete the session: token-free (issuer,
- * client id, time) and kept in `localStorage`, since the IndexedDB that failed may fail again.
- * A stored session issued before it is ended, in every tab, at the next read.
+ * The marks an ending leaves when IndexedDB would not delete the session: token-free (issuer,
+ * client id, a time or a record id) and kept in `localStorage`, since the IndexedDB that failed
+ * may fail again. A logout's mark ends every stored session issued before it; another ending's
+ * ends the one record it began from, so that a login stored meanwhile stands. Both take effect
+ * in every tab, at the next read.
  */
 export function createTombstone(
   namespace: string,
   storage: () => MarkStorage = () => localStorage,
 ) {
   const key = `oidc-browser${namespace}logout`
-  // localStorage may be missing or refuse (private mode, a sandboxed frame): the mark is best effort.
+  const endedKey = `oidc-browser${namespace}ended`
+  // localStorage may be missing or refuse (private mode, a sandboxed frame): marks are best effort.
   const attempt = <T>(use: (storage: MarkStorage) => T): T | undefined => {
     try {
       return use(storage())
@@ -18,27 +24,36 @@ export function createTombstone(
       return undefined
     }
   }
+  const endedIds = (): unknown[] => {
+    const ids = attempt((storage) => JSON.parse(storage.getItem(endedKey) ?? '[]') as unknown)
+    return Array.isArray(ids) ? ids : []
+  }
   return {
+    /** A logout at `at` (epoch ms). */
     set: (at: number) => attempt((storage) => storage.setItem(key, String(at))),
-    clear: () => attempt((storage) => storage.removeItem(key)),
-    /** The mark as stored: changes with each mark set. */
+    /** An ending, other than a logout, of the stored record `id`. */
+    end: (id: string) =>
+      attempt((storage) =>
+        storage.setItem(endedKey, JSON.stringify([id, ...endedIds()].slice(0, endedKept))),
+      ),
+    clear: () => attempt((storage) => (storage.removeItem(key), storage.removeItem(endedKey))),
+    /** The logout mark as stored: changes with each logout that sets it. */
     value: () => attempt((storage) => storage.getItem(key)),
     /**
-     * Calls `listener` when another tab sets the mark. Its `storage` event comes once the mark
-     * is readable here, which the message of the logout that set it may outrun.
+     * Calls `listener` when another tab sets a mark. Its `storage` event comes once the mark is
+     * readable here, which the message of the ending that set it may outrun.
      */
     watch(listener: () => void): () => void {
       if (typeof addEventListener === 'undefined') return () => {}
-      const onStorage = (event: StorageEvent) => event.key === key && event.newValue && listener()
+      const onStorage = ({ key: changed, newValue }: StorageEvent) =>
+        (changed === key || changed === endedKey) && newValue && listener()
       addEventListener('storage', onStorage)
       return () => removeEventListener('storage', onStorage)
     },
-    /** True when a session issued at `issuedAt` (epoch seconds) was logged out since. */
-    covers: (issuedAt: number) =>
-      attempt((storage) => {
-        const at = Number(storage.getItem(key) ?? NaN)
-        return issuedAt * 1000 <= at
-      }) ?? false,
+    /** True when a stored session was ended since: logged out after it was issued, or itself. */
+    covers: ({ id, issuedAt }: { id: string; issuedAt: number }) =>
+      (attempt((storage) => issuedAt * 1000 <= Number(storage.getItem(key) ?? NaN)) ?? false) ||
+      endedIds().includes(id),
   }
 }
 

@@ -57,24 +57,28 @@ export function origin() {
   // The refresh tokens revoked, by any tab.
   const revoked: string[] = []
   const storage = mapStorage(new Map())
-  const tab = (resolveKey = resolverOf([key.jwk])) => {
+  // A `persist: 'memory'` tab keeps its session in a vault of its own, and the marks neither end
+  // it nor are lifted by it (as context.ts wraps them).
+  const tab = (resolveKey = resolverOf([key.jwk]), { memory = false } = {}) => {
     // Messages from other tabs this tab has heard (the channel counts them in context.ts).
     const messages = { heard: 0 }
     // What this tab told the others.
     const posted: TabMessage[] = []
     const store = createAuthState(() => {})
+    const tombstone = createTombstone('ns', () => storage)
+    const own = createMemoryVault()
     const core = createSessionCore({
-      vault: () => vault,
+      vault: memory ? () => own : () => vault,
       bound: false,
       store,
-      tombstone: createTombstone('ns', () => storage),
+      tombstone: memory ? { ...tombstone, covers: () => false, clear: () => {} } : tombstone,
       post: (message) => posted.push(message),
     })
     const ctx = {
       config: {
         issuer,
         clientId: 'spa',
-        persist: 'indexeddb',
+        persist: memory ? 'memory' : 'indexeddb',
         fetch: async (_url: string, init: RequestInit) => {
           revoked.push(new URLSearchParams(init.body as URLSearchParams).get('token')!)
           return new Response()
@@ -94,7 +98,7 @@ export function origin() {
       now: () => now,
       lockName: 'refresh',
       heard: () => messages.heard,
-      inMemory: () => false,
+      inMemory: () => memory,
     } as unknown as FlowContext
     return { core, ctx, messages, posted }
   }
