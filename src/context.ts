@@ -26,11 +26,13 @@ export interface FlowContext {
   now(): number
   /** Carries on in memory when IndexedDB cannot be used. */
   useMemory(): void
-  /** Closes the channel to the other tabs. */
+  /** Closes the channel to the other tabs, and aborts `closed`. */
   close(): void
+  /** Aborted by `close()`: a flow still waiting (a popup, a silent sign-in) stops waiting. */
+  closed: AbortSignal
   /** How many messages from other tabs that bear on this tab's session have come so far. */
   heard(): number
-  /** The `localStorage` mark that ends stored sessions issued before it, in every tab. */
+  /** The `localStorage` marks that end stored sessions IndexedDB would not delete, in every tab. */
   tombstone: Tombstone
   /** True while the session lives in this tab's memory: `persist: 'memory'`, or a fallback. */
   inMemory(): boolean
@@ -74,6 +76,7 @@ export function createFlowContext(
     onMessage(message)
   }
   const channel = createTabChannel(name, hear)
+  const closing = new AbortController()
   // An ending that could not delete the stored session (a memory tab's logout, or a refused
   // delete) leaves a mark: this tab reads storage again once the mark can be read here.
   const unwatch = inMemory() ? () => {} : tombstone.watch(() => hear({ type: 'changed' }))
@@ -100,7 +103,8 @@ export function createFlowContext(
     report,
     now: epochSeconds,
     useMemory: () => void (vault = createMemoryVault()),
-    close: () => (channel.close(), unwatch()),
+    close: () => (channel.close(), unwatch(), closing.abort()),
+    closed: closing.signal,
     heard: () => heard,
     tombstone,
     inMemory,

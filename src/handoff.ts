@@ -65,8 +65,9 @@ async function handBack(ctx: FlowContext, url: string): Promise<false> {
 
 /**
  * Waits in the starting tab for the answer to the login of `state`, for `seconds` at most;
- * `isClosed` says when its window went away. Only this state's answer, from this origin, is
- * taken; the channel is closed once it settles, so a late answer finds no one.
+ * `isClosed` says when its window went away, and a closed client stops waiting. Only this
+ * state's answer, from this origin, is taken; the channel and timers are released once it
+ * settles, so a late answer finds no one.
  */
 export function awaitAnswer(
   ctx: FlowContext,
@@ -81,8 +82,11 @@ export function awaitAnswer(
       clearTimeout(timer)
       clearInterval(poll)
       channel.close()
+      ctx.closed.removeEventListener('abort', clientClosed)
       done()
     }
+    const clientClosed = () =>
+      settle(() => reject(new OidcError('invalid_config', 'the client is closed')))
     const timer = setTimeout(() => settle(() => reject(timeout())), seconds * 1000)
     const poll = setInterval(() => {
       const closed = isClosed?.()
@@ -99,6 +103,9 @@ export function awaitAnswer(
       channel.postMessage('taken')
       settle(() => resolve({ url, severed: severed === true }))
     }
+    // Closed while the login was being made: no abort event is coming.
+    if (ctx.closed.aborted) clientClosed()
+    else ctx.closed.addEventListener('abort', clientClosed)
   })
 }
 

@@ -142,6 +142,21 @@ describe('loginWithPopup against oidc-provider', { timeout: 60_000 }, () => {
     await context.close()
   })
 
+  test('a client closed while its popup is out stops waiting: invalid_config, the popup closed, nothing stored', async () => {
+    const context = await appContext(harness)
+    const page = await newApp(context, harness.iife)
+    await ready(page)
+    const { popup, outcome } = await clickLoginWithPopup(page)
+    await popup.waitForSelector('input[name="login"]')
+    const closed = popup.waitForEvent('close')
+    // As a framework's unmount does; the default timeout (300 s) is far away.
+    await page.evaluate(() => window.client.close())
+    assert.deepEqual(await outcome(), { ok: false, sub: null, code: 'invalid_config' })
+    await closed
+    assert.deepEqual(await transactions(page), [])
+    await context.close()
+  })
+
   test('answers for another state, and answers after the login ended, are ignored', async () => {
     const context = await appContext(harness)
     const page = await newApp(context, harness.iife, { popupTimeoutSeconds: 3 })

@@ -2,7 +2,7 @@ import assert from 'node:assert/strict'
 import { test } from 'node:test'
 import type { FlowContext } from '../../src/context.js'
 import { OidcError } from '../../src/errors.js'
-import { isHandoffUrl, redeemAtRedirectUri } from '../../src/handoff.js'
+import { awaitAnswer, isHandoffUrl, redeemAtRedirectUri } from '../../src/handoff.js'
 import { rejectsWith } from './helpers.js'
 
 test('isHandoffUrl reads the decoded state: a popup or silent mark, percent-encoded or not', () => {
@@ -35,3 +35,29 @@ test('a hand-off URL whose login storage cannot read leaves the address bar all 
     delete (globalThis as { history?: unknown }).history
   }
 })
+
+// (With a short timeout: should the client's closing be missed, the test fails, not hangs.)
+test(
+  'a closed client stops waiting for an answer, and releases its channel and timers',
+  { timeout: 5000 },
+  async () => {
+    const pending = () =>
+      process.getActiveResourcesInfo().filter((name) => name !== 'FSReqCallback')
+    const before = pending()
+    const closing = new AbortController()
+    const ctx = {
+      name: 'oidc-browser-test',
+      config: { redirectUri: 'https://app.example/cb' },
+      closed: closing.signal,
+    } as unknown as FlowContext
+    const timeout = () => new OidcError('popup_timeout', 'no answer')
+    const waiting = awaitAnswer(ctx, 'abc.p', 20, timeout, () => undefined)
+    assert.notDeepEqual(pending(), before, 'a channel and timers while it waits')
+    closing.abort()
+    await rejectsWith(waiting, 'invalid_config')
+    assert.deepEqual(pending(), before, 'none left once closed')
+    // A flow that reaches the wait after close() does not wait at all.
+    await rejectsWith(awaitAnswer(ctx, 'def.s', 20, timeout), 'invalid_config')
+    assert.deepEqual(pending(), before)
+  },
+)
