@@ -33,6 +33,25 @@ describe('client.fetch without DPoP', () => {
     assert.equal(request.redirect, 'manual')
   })
 
+  test("an app's own redirect option cannot make it follow one", async () => {
+    sent.length = 0
+    await authorizedFetch(ctx(), token, 'https://app.example.com/api/me', { redirect: 'follow' })
+    assert.equal(sent[0].redirect, 'manual')
+  })
+
+  test("a token that is no longer the held session's is not sent (a login or logout came between)", async () => {
+    sent.length = 0
+    await rejectsWith(
+      authorizedFetch(ctx(), async () => 'old', 'https://app.example.com/api/me'),
+      'login_required',
+    )
+    await rejectsWith(
+      authorizationHeaders(ctx(), async () => 'old', 'GET', 'https://app.example.com/api'),
+      'login_required',
+    )
+    assert.equal(sent.length, 0)
+  })
+
   test('another origin rejects invalid_config and sends nothing; apiOrigins replaces the default', async () => {
     sent.length = 0
     await rejectsWith(authorizedFetch(ctx(), token, 'https://api.example.com/me'), 'invalid_config')

@@ -40,8 +40,11 @@ describe('discovery (SPEC rule 6)', () => {
     rejects({ ...doc, token_endpoint: 'http://id.example.com/token' }))
   test('optional endpoints are type-checked', () =>
     rejects({ ...doc, end_session_endpoint: ['x'] }))
-  test('algorithms must be strings', () =>
-    rejects({ ...doc, id_token_signing_alg_values_supported: 'RS256' }))
+  test('algorithms must be an array of strings', () => {
+    rejects({ ...doc, id_token_signing_alg_values_supported: 'RS256' })
+    rejects({ ...doc, id_token_signing_alg_values_supported: ['RS256', 7] })
+    rejects({ ...doc, dpop_signing_alg_values_supported: ['ES256', null] })
+  })
   test('the iss parameter flag must be a boolean', () =>
     rejects({ ...doc, authorization_response_iss_parameter_supported: 'true' }))
   test('the discovery URL keeps the issuer path', () => {

@@ -64,6 +64,9 @@ describe('dpop(): keys and proofs (RFC 9449 section 4)', () => {
     )
     assert.equal(isDpopKeyPair(extractable), false)
     assert.equal(isDpopKeyPair({ privateKey: {}, publicKey: {} }), false)
+    // Each key in its place: a private key is no public one.
+    const { privateKey } = await signer.generateKey()
+    assert.equal(isDpopKeyPair({ publicKey: privateKey, privateKey }), false)
   })
 
   test('a proof: typ, public jwk, jti, htm, htu without query and fragment, iat, nonce, ath', async () => {

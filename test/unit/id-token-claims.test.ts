@@ -1,6 +1,7 @@
 // ID token claims (Core 3.1.3.7) in the spec's order, what the validators return, and the rules
 // a refreshed ID token must keep (Core 12.2).
 import assert from 'node:assert/strict'
+import { createHash } from 'node:crypto'
 import { before, describe, test } from 'node:test'
 import {
   calculateAtHash,
@@ -70,6 +71,7 @@ describe('claims (Core 3.1.3.7)', () => {
 
   test('sub: missing is rejected', () => rejectsClaims(without('sub'), 'sub'))
   test('sub: a number is rejected', () => rejectsClaims(claims({ sub: 42 }), 'sub'))
+  test('sub: an empty string is rejected', () => rejectsClaims(claims({ sub: '' }), 'sub'))
 
   test('invalid-nonce is rejected', () => rejectsClaims(claims({ nonce: 'nonce-2' }), 'nonce'))
   test('missing-nonce is rejected', () => rejectsClaims(without('nonce'), 'nonce'))
@@ -94,6 +96,16 @@ describe('claims (Core 3.1.3.7)', () => {
     rejectsClaims(claims({ at_hash: await calculateAtHash('another-token', 'RS256') }), 'at_hash'))
   test('at_hash: computed with the wrong hash function is rejected', async () =>
     rejectsClaims(claims({ at_hash: await calculateAtHash(accessToken, 'RS512') }), 'at_hash'))
+  test('at_hash: the left half of SHA-256 for RS256, and of SHA-512 for EdDSA', async () => {
+    const half = (bits: string) => {
+      const digest = createHash(`sha${bits}`).update(accessToken).digest()
+      return digest.subarray(0, digest.length / 2).toString('base64url')
+    }
+    assert.equal(await calculateAtHash(accessToken, 'RS256'), half('256'))
+    assert.equal(await calculateAtHash(accessToken, 'EdDSA'), half('512'))
+  })
+  test('at_hash: the right hash in an array is rejected', async () =>
+    rejectsClaims(claims({ at_hash: [await calculateAtHash(accessToken, 'RS256')] }), 'at_hash'))
 
   test('checks run in the spec order: iss before exp', () =>
     rejectsClaims(claims({ iss: 'x', exp: 1 }), 'iss'))

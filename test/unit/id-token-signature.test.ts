@@ -154,6 +154,11 @@ describe('signature and key selection', () => {
     await rejectsWith(validate(token), 'id_token_invalid', 'malformed')
   })
 
+  test('malformed: a correctly signed payload that is JSON but no object', async () => {
+    for (const payload of [[claims()], 'claims', 7, null])
+      await rejectsWith(validate(await sign(payload, rs256)), 'id_token_invalid', 'malformed')
+  })
+
   test('a provider key that jose cannot use is jwks_error, not a token fault', async () => {
     const weak = { ...rs256.jwk, n: 'AQAB' } // a 17-bit modulus: refused by jose
     await rejectsWith(

@@ -73,6 +73,9 @@ describe('authorization request', () => {
     const { transaction } = await request()
     assert.ok(toLoginTransaction(transaction, now + 600))
     assert.equal(toLoginTransaction(transaction, now + 601), undefined)
+    // One made "in the future" would never grow old: past a minute of clock skew, it is refused.
+    assert.ok(toLoginTransaction({ ...transaction, createdAt: now + 60 }, now))
+    assert.equal(toLoginTransaction({ ...transaction, createdAt: now + 61 }, now), undefined)
     assert.equal(toLoginTransaction({ ...transaction, nonce: 1 }, now), undefined)
     assert.equal(toLoginTransaction(undefined, now), undefined)
   })

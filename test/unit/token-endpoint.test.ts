@@ -26,8 +26,12 @@ describe('token response (SPEC rule 4)', () => {
     validateTokenResponse({ ...good, token_type: 'bearer' }, { requireIdToken: true })
     validateTokenResponse({ ...good, token_type: 'DPoP' }, { requireIdToken: true })
     rejects({ ...good, token_type: 'mac' })
+    rejects({ ...good, token_type: 'Bearerx' })
+    rejects({ ...good, token_type: 'xDPoP' })
   })
   test('no access_token', () => rejects({ ...good, access_token: undefined }))
+  test('an empty access_token', () => rejects({ ...good, access_token: '' }))
+  test('a negative expires_in', () => rejects({ ...good, expires_in: -1 }))
   test('no id_token', () => rejects({ ...good, id_token: undefined }))
   test('wrong types', () => {
     rejects({ ...good, access_token: 1 })
