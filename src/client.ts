@@ -66,7 +66,8 @@ export class OidcClient extends AuthEventTarget {
     super()
     this.#ctx = createFlowContext(validateConfig(options), {
       store: this.#store,
-      report: (error) => this.dispatchEvent(new CustomEvent('error', { detail: error })),
+      report: (error) =>
+        this.#closed || this.dispatchEvent(new CustomEvent('error', { detail: error })),
       // A tab still restoring takes the message once restored; a closed client hears nothing.
       onMessage: (message) => {
         if (!this.#closed && this.#restoring)

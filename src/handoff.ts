@@ -33,9 +33,15 @@ const channelName = (ctx: FlowContext, state: string) => ctx.name + state
  * which keeps its URL (`isCallback()` stays true) until it goes away.
  */
 export async function redeemAtRedirectUri(ctx: FlowContext, url: string): Promise<Redeemed> {
-  if (isHandoffUrl(url)) await handBack(ctx, url)
-  if (typeof location !== 'undefined' && url === location.href)
-    history.replaceState(history.state, '', stripCallbackParameters(url))
+  const clearAddressBar = () => {
+    if (typeof location !== 'undefined' && url === location.href)
+      history.replaceState(history.state, '', stripCallbackParameters(url))
+  }
+  // Storage that cannot tell whether this is a hand-off redeems nothing here: the opening tab
+  // may still be waiting for this response.
+  if (isHandoffUrl(url))
+    await handBack(ctx, url).catch((error) => (clearAddressBar(), Promise.reject(error)))
+  clearAddressBar()
   return redeemCallback(ctx, url)
 }
 
@@ -51,9 +57,8 @@ async function handBack(ctx: FlowContext, url: string): Promise<false> {
   } catch {
     return false
   }
-  // Only a login this browser started and has not completed is handed back. Storage that
-  // cannot tell hands nothing back: the redirect path clears the address bar, then reports it.
-  const stored = await ctx.transactions.get(transactionKey(state)).catch(() => undefined)
+  // Only a login this browser started and has not completed is handed back.
+  const stored = await ctx.transactions.get(transactionKey(state))
   if (!toLoginTransaction(stored, ctx.now())) return false
   const channel = new BroadcastChannel(channelName(ctx, state))
   const answer: Answer = { url, severed: state.endsWith(flowMarks.popup) && !window.opener }

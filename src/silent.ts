@@ -1,3 +1,4 @@
+import { requireObject } from './config.js'
 import type { FlowContext } from './context.js'
 import { OidcError, isOidcError } from './errors.js'
 import { awaitAnswer, dropLogin, flowMarks } from './handoff.js'
@@ -27,7 +28,7 @@ export async function silentSession(
 ) {
   const { url, state } = await createLogin(
     ctx,
-    { ...options, prompt: 'none' },
+    { ...requireObject(options ?? {}, 'login options'), prompt: 'none' },
     { stateMark: flowMarks.silent, dpopKey },
   )
   const frame = document.createElement('iframe')

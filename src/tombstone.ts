@@ -1,3 +1,5 @@
+import { generateRandom } from './random.js'
+
 type MarkStorage = Pick<Storage, 'getItem' | 'setItem' | 'removeItem'>
 
 // The ended records kept: more than the endings that can be pending at once.
@@ -16,6 +18,8 @@ export function createTombstone(
 ) {
   const key = `oidc-browser${namespace}logout`
   const endedKey = `oidc-browser${namespace}ended`
+  // Which logout set the mark last: unlike the mark, a login never lifts it.
+  const lastLogoutKey = `oidc-browser${namespace}lastlogout`
   // localStorage may be missing or refuse (private mode, a sandboxed frame): marks are best effort.
   const attempt = <T>(use: (storage: MarkStorage) => T): T | undefined => {
     try {
@@ -30,15 +34,19 @@ export function createTombstone(
   }
   return {
     /** A logout at `at` (epoch ms). */
-    set: (at: number) => attempt((storage) => storage.setItem(key, String(at))),
+    set: (at: number) =>
+      attempt((storage) => {
+        storage.setItem(key, String(at))
+        storage.setItem(lastLogoutKey, generateRandom())
+      }),
     /** An ending, other than a logout, of the stored record `id`. */
     end: (id: string) =>
       attempt((storage) =>
         storage.setItem(endedKey, JSON.stringify([id, ...endedIds()].slice(0, endedKept))),
       ),
     clear: () => attempt((storage) => (storage.removeItem(key), storage.removeItem(endedKey))),
-    /** The logout mark as stored: changes with each logout that sets it. */
-    value: () => attempt((storage) => storage.getItem(key)),
+    /** Changes with each logout that sets the mark, and with nothing else. */
+    value: () => attempt((storage) => storage.getItem(lastLogoutKey)),
     /**
      * Calls `listener` when another tab sets a mark. Its `storage` event comes once the mark is
      * readable here, which the message of the ending that set it may outrun.

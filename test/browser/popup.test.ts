@@ -142,7 +142,7 @@ describe('loginWithPopup against oidc-provider', { timeout: 60_000 }, () => {
     await context.close()
   })
 
-  test('a client closed while its popup is out stops waiting: invalid_config, the popup closed, nothing stored', async () => {
+  test('a client closed while its popup is out stops waiting: invalid_config, the popup closed, no event, nothing stored', async () => {
     const context = await appContext(harness)
     const page = await newApp(context, harness.iife)
     await ready(page)
@@ -150,9 +150,19 @@ describe('loginWithPopup against oidc-provider', { timeout: 60_000 }, () => {
     await popup.waitForSelector('input[name="login"]')
     const closed = popup.waitForEvent('close')
     // As a framework's unmount does; the default timeout (300 s) is far away.
-    await page.evaluate(() => window.client.close())
+    await page.evaluate(() => {
+      ;(window as any).events = []
+      for (const type of ['error', 'change'])
+        window.client.addEventListener(type, () => (window as any).events.push(type))
+      window.client.close()
+    })
     assert.deepEqual(await outcome(), { ok: false, sub: null, code: 'invalid_config' })
     await closed
+    assert.deepEqual(
+      await page.evaluate(() => (window as any).events),
+      [],
+      'a closed client fires no event',
+    )
     assert.deepEqual(await transactions(page), [])
     await context.close()
   })

@@ -78,3 +78,25 @@ test("a memory tab's background sign-in stands when another tab's ending leaves 
   assert.equal(memory.core.held().session?.accessToken, 'm')
   assert.deepEqual(revoked, [])
 })
+
+test("a memory tab's background sign-in stands when another tab's login lifts an old logout mark", async () => {
+  const { tab, revoked, memoryTabLogout } = origin()
+  memoryTabLogout()
+  const [idb, memory] = [tab(), tab(undefined, { memory: true })]
+  let answer!: () => void
+  let restoring!: Promise<void>
+  await new Promise<void>((asked) => {
+    restoring = restore(memory.ctx, () => {
+      asked()
+      return new Promise<{ session: Session; claims: Readonly<IdTokenClaims> }>(
+        (resolve) => (answer = () => resolve({ session: sessionOf('m', now + 1), claims })),
+      )
+    })
+  })
+  // A login lifts the mark: no logout came, so the memory tab keeps its sign-in.
+  await idb.core.commit(any, { session: sessionOf('login', now + 1), claims, store: 'put' })
+  answer()
+  await restoring
+  assert.equal(memory.core.state().status, 'signedIn')
+  assert.deepEqual(revoked, [], "a login's grant may be this one's: nothing is revoked")
+})

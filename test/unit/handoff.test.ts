@@ -15,21 +15,24 @@ test('isHandoffUrl reads the decoded state: a popup or silent mark, percent-enco
   assert.equal(isHandoffUrl('not a url'), false)
 })
 
-test('a hand-off URL whose login storage cannot read leaves the address bar all the same', async () => {
+test('a hand-off URL whose login storage cannot be read: storage_error, the address bar cleared, nothing redeemed', async () => {
   const url = 'https://app.example/cb?code=c&state=abc.p'
   const shown: string[] = []
   const replaceState = (_state: unknown, _title: string, to: string) => shown.push(to)
   Object.assign(globalThis, { location: { href: url }, history: { state: null, replaceState } })
   try {
     const refused = () => Promise.reject(new OidcError('storage_error', 'refused'))
+    const taken: string[] = []
     const ctx = {
       config: { redirectUri: 'https://app.example/cb' },
-      transactions: { get: refused, del: refused },
+      // Storage that recovers at once: the transaction is there for a take.
+      transactions: { get: refused, del: async (name: string) => void taken.push(name) },
       provider: { preload: () => {} },
       now: () => 0,
     } as unknown as FlowContext
     await rejectsWith(redeemAtRedirectUri(ctx, url), 'storage_error')
     assert.deepEqual(shown, ['https://app.example/cb'], 'the code left the address bar')
+    assert.deepEqual(taken, [], "the opening tab's login is not redeemed here")
   } finally {
     delete (globalThis as { location?: unknown }).location
     delete (globalThis as { history?: unknown }).history
