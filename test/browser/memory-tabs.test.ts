@@ -2,6 +2,7 @@
 // logout in either kind reaches every tab, also through the mark a memory tab leaves.
 import assert from 'node:assert/strict'
 import { describe, test } from 'node:test'
+import { answerRefreshes, invalidGrant } from '../support/rogue-provider.js'
 import { recordKey } from './app.js'
 import {
   loginAs,
@@ -27,12 +28,7 @@ describe("persist: 'memory' tabs (defect 9)", { timeout: 60_000 }, () => {
     await loginAs(b, 'bob')
     harness.rogue.accessTokenTtl = 0
     await loginAs(a, 'alice')
-    harness.rogue.faults = {
-      tokenResponse: (answer, grantType) =>
-        grantType === 'refresh_token'
-          ? { status: 400, contentType: 'application/json', body: { error: 'invalid_grant' } }
-          : answer,
-    }
+    harness.rogue.faults = answerRefreshes(invalidGrant)
     try {
       assert.equal(await refresh(a), 'login_required')
     } finally {

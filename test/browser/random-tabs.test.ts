@@ -5,6 +5,7 @@
 // RANDOM_TABS_SEED replays a run; the seed is printed on failure.
 import assert from 'node:assert/strict'
 import { test } from 'node:test'
+import { answerRefreshes, invalidGrant } from '../support/rogue-provider.js'
 import type { Page } from 'playwright-core'
 import {
   blockStorage,
@@ -92,12 +93,7 @@ test(
         await loginAs(tab, 'alice')
         rogue.accessTokenTtl = 3600
         injectedRefusals++
-        rogue.faults = {
-          tokenResponse: (answer, grantType) =>
-            grantType === 'refresh_token'
-              ? { status: 400, contentType: 'application/json', body: { error: 'invalid_grant' } }
-              : answer,
-        }
+        rogue.faults = answerRefreshes(invalidGrant)
         try {
           assert.equal(await tokenOf(tab), 'error:login_required')
         } finally {

@@ -4,7 +4,7 @@
 import assert from 'node:assert/strict'
 import { beforeEach, describe, test } from 'node:test'
 import type { BrowserContext, Page } from 'playwright-core'
-import type { TokenAnswer } from '../support/rogue-parts.js'
+import { answerRefreshes, type TokenAnswer } from '../support/rogue-provider.js'
 import { editRecord, recordKey } from './app.js'
 import {
   gate,
@@ -41,16 +41,8 @@ describe('a refused refresh (defect 18)', { timeout: 60_000 }, () => {
   ] as const) {
     test(`${name} ends the session everywhere with login_required, and asks no more`, async () => {
       const { context, a, b } = await twoTabs()
-      harness.rogue.faults = {
-        tokenResponse: (answer, grantType) =>
-          grantType === 'refresh_token'
-            ? {
-                status,
-                contentType: typeof body === 'string' ? 'text/html' : 'application/json',
-                body,
-              }
-            : answer,
-      }
+      const contentType = typeof body === 'string' ? 'text/html' : 'application/json'
+      harness.rogue.faults = answerRefreshes({ status, contentType, body })
       assert.equal(await refresh(a), 'login_required')
       const before = grants()
       assert.equal(await refresh(a), 'login_required')
@@ -69,12 +61,7 @@ describe('a refused refresh (defect 18)', { timeout: 60_000 }, () => {
     test(`${name} is transient: the session stays, token_error`, async () => {
       const { context, a, b } = await twoTabs()
       const stored = await storedSession(a, harness.rogue.issuer)
-      harness.rogue.faults = {
-        tokenResponse: (answer, grantType) =>
-          grantType === 'refresh_token'
-            ? { status, contentType: 'text/plain', body: 'later' }
-            : answer,
-      }
+      harness.rogue.faults = answerRefreshes({ status, contentType: 'text/plain', body: 'later' })
       assert.equal(await refresh(a), 'token_error')
       assert.deepEqual(await storedSession(a, harness.rogue.issuer), stored)
       for (const page of [a, b])

@@ -86,3 +86,15 @@ export async function makeKey(kid: string): Promise<SigningKey> {
     jwk: { ...(await exportJWK(publicKey)), kid, use: 'sig' },
   }
 }
+
+/** The refusal that ends a session: `invalid_grant`. */
+export const invalidGrant: TokenAnswer = {
+  status: 400,
+  contentType: 'application/json',
+  body: { error: 'invalid_grant' },
+}
+
+/** Faults that answer every refresh request with `sent`, and other grants as a good provider does. */
+export const answerRefreshes = (sent: TokenAnswer): Faults => ({
+  tokenResponse: (answer, grantType) => (grantType === 'refresh_token' ? sent : answer),
+})

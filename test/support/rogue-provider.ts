@@ -8,6 +8,7 @@ import { createServer, type IncomingMessage, type ServerResponse } from 'node:ht
 import type { AddressInfo } from 'node:net'
 import { base64url } from 'jose'
 import {
+  invalidGrant,
   makeKey,
   signJws,
   type IdTokenParts,
@@ -16,6 +17,8 @@ import {
 } from './rogue-parts.js'
 
 export {
+  answerRefreshes,
+  invalidGrant,
   signJws,
   type Faults,
   type IdTokenParts,
@@ -182,7 +185,7 @@ export async function startRogueProvider({ path = '' } = {}): Promise<RogueProvi
     if (form.get('grant_type') === 'refresh_token') {
       const spent = refreshTokens.get(form.get('refresh_token') ?? '')
       refreshTokens.delete(form.get('refresh_token') ?? '')
-      if (!spent || spent.clientId !== form.get('client_id')) return refused
+      if (!spent || spent.clientId !== form.get('client_id')) return invalidGrant
       return issueTokens({ ...spent, nonce: null, grantType: 'refresh_token' })
     }
     const grant = grants.get(form.get('code') ?? '')
@@ -195,7 +198,7 @@ export async function startRogueProvider({ path = '' } = {}): Promise<RogueProvi
       grant.codeChallenge !== challenge ||
       grant.redirectUri !== form.get('redirect_uri')
     )
-      return refused
+      return invalidGrant
     return issueTokens({
       sub: grant.sub,
       clientId: form.get('client_id'),
@@ -203,8 +206,6 @@ export async function startRogueProvider({ path = '' } = {}): Promise<RogueProvi
       grantType: 'authorization_code',
     })
   }
-
-  const refused = { status: 400, contentType: 'application/json', body: { error: 'invalid_grant' } }
 
   async function issueTokens(grant: {
     sub: string
