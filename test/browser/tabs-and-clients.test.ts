@@ -2,14 +2,20 @@
 // reasons a session ended, pages back from the back-forward cache, and closed clients.
 import assert from 'node:assert/strict'
 import { after, before, describe, test } from 'node:test'
-import { startRogueProvider, type RogueProvider } from '../support/rogue-provider.js'
+import {
+  answerRefreshes,
+  startRogueProvider,
+  type RogueProvider,
+} from '../support/rogue-provider.js'
 import { editRecord, recordKey, storedRecords } from './app.js'
 import {
+  gate,
   loginAs,
   openTab,
   refresh,
   rogueContext,
   seen,
+  until,
   useRogueHarness,
   storedSession,
 } from './rogue-app.js'
@@ -206,6 +212,37 @@ describe('close() (defect 14)', { timeout: 60_000 }, () => {
     assert.deepEqual(after.events, [])
     for (const [name, outcome] of Object.entries(after.calls))
       assert.equal(outcome, 'invalid_config', name)
+    await context.close()
+  })
+
+  test('a refresh under way when the client closes fires no event when it fails', async () => {
+    const context = await rogueContext(harness)
+    const page = await openTab(harness, context)
+    harness.rogue.accessTokenTtl = 0
+    await loginAs(page)
+    harness.rogue.accessTokenTtl = 3600
+    const answer = gate()
+    harness.rogue.faults = {
+      hold: (path) => (path === '/token' ? answer.hold() : undefined),
+      ...answerRefreshes({ status: 503, contentType: 'text/plain', body: 'later' }),
+    }
+    try {
+      const outcome = refresh(page)
+      await until(() => answer.waiting() > 0, 'the refresh is held')
+      await page.evaluate(() => {
+        const w = window as any
+        w.closedEvents = []
+        for (const type of ['error', 'change'])
+          window.client.addEventListener(type, () => w.closedEvents.push(type))
+        window.client.close()
+      })
+      answer.open()
+      // A transient failure: reported as an error event by an open client.
+      assert.equal(await outcome, 'token_error')
+      assert.deepEqual(await page.evaluate(() => (window as any).closedEvents), [])
+    } finally {
+      harness.rogue.faults = {}
+    }
     await context.close()
   })
 })
