@@ -15,18 +15,39 @@ export type AuthState =
 export type AuthEventType =
   'signedin' | 'signedout' | 'refreshed' | 'expiring' | 'expired' | 'error' | 'change'
 
-/** The client's events: `error` carries the `OidcError`, every other one the new state. */
+type StateOf<S extends AuthState['status']> = Extract<AuthState, { status: S }>
+
+/**
+ * The client's events: `error` carries the `OidcError`, every other one the new state, narrowed
+ * where the event says which state it is.
+ */
 export type AuthEventMap = {
-  [K in AuthEventType]: CustomEvent<K extends 'error' ? OidcError : AuthState>
+  [K in AuthEventType]: CustomEvent<
+    K extends 'error'
+      ? OidcError
+      : K extends 'signedin' | 'refreshed'
+        ? StateOf<'signedIn'>
+        : K extends 'signedout'
+          ? StateOf<'signedOut'>
+          : AuthState
+  >
 }
 
 export type AuthListener = (state: AuthState) => void
 
-/** The events one transition causes: the single place they are derived, so a restore looks like a login. */
+/**
+ * The events one transition causes: the single place they are derived, so a restore looks like a
+ * login. Another user's session replacing the held one is a sign-in, not a refresh, so that an app
+ * that keeps per-user data on `signedin` does not show one user's data to the next.
+ */
 function eventsOf(previous: AuthState, next: AuthState): AuthEventType[] {
   const events: AuthEventType[] = []
   if (next.status === 'signedIn')
-    events.push(previous.status === 'signedIn' ? 'refreshed' : 'signedin')
+    events.push(
+      previous.status === 'signedIn' && previous.claims.sub === next.claims.sub
+        ? 'refreshed'
+        : 'signedin',
+    )
   if (next.status === 'signedOut' && previous.status === 'signedIn') events.push('signedout')
   if (next.status === 'signedOut' && next.error) events.push('error')
   events.push('change')

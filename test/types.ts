@@ -70,10 +70,11 @@ export function useVue(): Readonly<ShallowRef<AuthState>> {
 }
 
 // Events are typed per name: no cast to reach the detail.
-client.addEventListener('signedin', (event) => {
-  const detail: AuthState = event.detail
-  if (detail.status === 'signedIn') void detail.claims.sub
-})
+client.addEventListener('signedin', (event) => void event.detail.claims.sub)
+client.addEventListener('refreshed', (event) => void event.detail.expiresAt)
+client.addEventListener('signedout', (event) => void event.detail.error?.code)
+// @ts-expect-error a `change` may be to any state: narrow it first
+client.addEventListener('change', (event) => void event.detail.claims)
 client.addEventListener('error', (event) => {
   const code: OidcErrorCode = event.detail.code
   void code

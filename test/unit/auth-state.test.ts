@@ -5,9 +5,9 @@ import { OidcError } from '../../src/errors.js'
 import { validateStoredIdToken } from '../../src/id-token.js'
 import { makeKey, resolverOf, sign } from './helpers.js'
 
-async function validatedClaims() {
+async function validatedClaims(sub = 'u') {
   const key = await makeKey('ES256')
-  const token = await sign({ iss: 'https://i', aud: 'c', sub: 'u', exp: 1, iat: 1 }, key)
+  const token = await sign({ iss: 'https://i', aud: 'c', sub, exp: 1, iat: 1 }, key)
   return validateStoredIdToken(token, {
     issuer: 'https://i',
     clientId: 'c',
@@ -54,6 +54,13 @@ describe('auth state', () => {
       'error',
       'change',
     ])
+  })
+  test("another user's session replacing the held one is a sign-in, not a refresh", async () => {
+    const { store, events } = recordingStore()
+    store.setSignedIn(await validatedClaims('alice'), 100)
+    store.setSignedIn(await validatedClaims('alice'), 200)
+    store.setSignedIn(await validatedClaims('bob'), 300)
+    assert.deepEqual(events, ['signedin', 'change', 'refreshed', 'change', 'signedin', 'change'])
   })
   test('signing out twice without an error changes nothing', () => {
     const { store, events } = recordingStore()
