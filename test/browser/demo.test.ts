@@ -176,3 +176,11 @@ for (const name of ['react', 'vue']) {
     },
   )
 }
+
+test('the demo server answers a bad request and keeps serving', async () => {
+  // A path that does not decode, and a protected-API call the provider cannot answer.
+  assert.equal((await fetch(`${demo.url}%zz`)).status, 400)
+  const api = await fetch(`${demo.url}api/me`, { headers: { authorization: 'Bearer x' } })
+  assert.equal(api.status, 401)
+  assert.equal((await fetch(demo.url)).status, 200)
+})

@@ -3,7 +3,7 @@ import { createReadStream } from 'node:fs'
 import { stat } from 'node:fs/promises'
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http'
 import type { AddressInfo } from 'node:net'
-import { extname, join, normalize, resolve } from 'node:path'
+import { extname, join, normalize, resolve, sep } from 'node:path'
 
 const types: Record<string, string> = {
   '.html': 'text/html; charset=utf-8',
@@ -36,7 +36,7 @@ export async function startStaticServer(mounts: Mounts, port = 0): Promise<Stati
     (req: IncomingMessage, res: ServerResponse) => void | Promise<void>
   >()
   const prefixes = Object.keys(mounts).sort((a, b) => b.length - a.length)
-  const server = createServer(async (req, res) => {
+  const serve = async (req: IncomingMessage, res: ServerResponse) => {
     const path = decodeURIComponent(new URL(req.url ?? '/', 'http://x').pathname)
     const route = routes.get(path)
     if (route) return route(req, res)
@@ -44,7 +44,7 @@ export async function startStaticServer(mounts: Mounts, port = 0): Promise<Stati
     if (!prefix) return notFound(res)
     const root = resolve(repoRoot, mounts[prefix])
     let file = normalize(join(root, path.slice(prefix.length)))
-    if (!file.startsWith(root)) return notFound(res)
+    if (file !== root && !file.startsWith(root + sep)) return notFound(res)
     try {
       if ((await stat(file)).isDirectory()) file = join(file, 'index.html')
       await stat(file)
@@ -56,7 +56,15 @@ export async function startStaticServer(mounts: Mounts, port = 0): Promise<Stati
       'cache-control': 'no-store',
     })
     createReadStream(file).pipe(res)
-  })
+  }
+  // A bad request (a path that does not decode, a route whose upstream fails) gets an error
+  // answer: an async handler's rejection would otherwise stop the whole demo.
+  const server = createServer((req, res) =>
+    serve(req, res).catch(() => {
+      if (res.headersSent) res.destroy()
+      else res.writeHead(400, { 'content-type': 'text/plain' }).end('bad request')
+    }),
+  )
   await new Promise<void>((done) => server.listen(port, '127.0.0.1', done))
   return {
     origin: `http://127.0.0.1:${(server.address() as AddressInfo).port}`,
