@@ -7,7 +7,7 @@ import type { OidcClient } from './client.js'
  *
  * @example
  * const auth = useAuth(client)
- * return auth.status === 'signedIn' ? <p>Hello {auth.claims.name}</p> : <button onClick={() => client.login()}>Log in</button>
+ * return auth.status === 'signedIn' ? <p>Hello {String(auth.claims.name ?? auth.claims.sub)}</p> : <button onClick={() => client.login()}>Log in</button>
  */
 export function useAuth(client: Pick<OidcClient, 'subscribe' | 'getState'>): AuthState {
   return useSyncExternalStore(client.subscribe, client.getState, client.getState)
