@@ -16,6 +16,7 @@ import {
   type Harness,
   recordKey,
 } from './app.js'
+import { until } from './rogue-app.js'
 
 // The requests the library itself makes; the rest are the browser's navigations through the login pages.
 const libraryRequests = (requests: string[]) =>
@@ -246,7 +247,7 @@ describe('sign-in through a real provider (script-tag build)', { timeout: 60_000
     })
     assert.deepEqual(seen, ['subscriber:signedOut', 'listener:signedout'])
     assert.equal(await page.evaluate(() => window.client.getState().status), 'signedOut')
-    await page.waitForTimeout(50)
+    await until(() => pageErrors.length >= 2, 'both listener errors reach the page')
     assert.deepEqual(
       pageErrors.sort(),
       ['listener bug', 'subscriber bug'],
