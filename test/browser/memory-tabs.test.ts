@@ -1,5 +1,6 @@
 // persist: 'memory' tabs beside IndexedDB ones: another tab's ending leaves them alone, and a
-// logout in either kind reaches every tab, also through the mark a memory tab leaves.
+// logout in either kind reaches every tab, also through the mark a memory tab leaves. And another
+// user's login, followed by an open tab, is a sign-in there.
 import assert from 'node:assert/strict'
 import { describe, test } from 'node:test'
 import { answerRefreshes, invalidGrant } from '../support/rogue-provider.js'
@@ -80,6 +81,21 @@ describe("persist: 'memory' tabs (defect 9)", { timeout: 60_000 }, () => {
     )
     await open.waitForFunction(() => window.client.getState().status === 'signedOut')
     assert.equal(await storedSession(open, issuer), undefined)
+    await context.close()
+  })
+})
+
+describe("another user's login in another tab", { timeout: 60_000 }, () => {
+  test('is a signedin in the tab that follows it, not a refreshed', async () => {
+    const context = await rogueContext(harness)
+    const [a, b] = [await openTab(harness, context), await openTab(harness, context)]
+    await loginAs(a, 'alice')
+    await b.waitForFunction(() => window.client.getState().claims?.sub === 'alice')
+    const before = await b.evaluate(() => window.events.length)
+    await loginAs(a, 'bob')
+    await b.waitForFunction(() => window.client.getState().claims?.sub === 'bob')
+    const types = await b.evaluate((n) => window.events.slice(n).map((e) => e.type), before)
+    assert.deepEqual(types, ['signedin', 'change'])
     await context.close()
   })
 })
