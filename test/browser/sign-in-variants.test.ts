@@ -1,5 +1,5 @@
 // Sign-in in other set-ups: memory persistence and two clients on one origin, the ES module
-// build, and provider keys of each algorithm family.
+// build, provider keys of each algorithm family, and app listeners that throw.
 import assert from 'node:assert/strict'
 import { after, before, describe, test } from 'node:test'
 import type { Browser, BrowserContext } from 'playwright-core'
@@ -14,6 +14,7 @@ import {
   storedKeys,
   type Harness,
 } from './app.js'
+import { until } from './rogue-app.js'
 
 let browser: Browser
 let op: TestProvider
@@ -112,4 +113,39 @@ describe('provider keys of each algorithm family', { timeout: 90_000 }, () => {
       }
     })
   }
+})
+
+describe('listeners', { timeout: 60_000 }, () => {
+  test('a listener that throws breaks neither the other listeners nor the flow', async () => {
+    const context = await newContext()
+    const page = await newApp(context, iife)
+    await ready(page)
+    assert.equal((await logIn(page)).ok, true)
+    const pageErrors: string[] = []
+    page.on('pageerror', (error) => pageErrors.push(error.message))
+    const seen = await page.evaluate(async () => {
+      const seen: string[] = []
+      window.client.subscribe(() => {
+        throw new Error('subscriber bug')
+      })
+      window.client.addEventListener('signedout', () => {
+        throw new Error('listener bug')
+      })
+      window.client.subscribe((state: { status: string }) =>
+        seen.push(`subscriber:${state.status}`),
+      )
+      window.client.addEventListener('signedout', () => seen.push('listener:signedout'))
+      await window.client.logout({ localOnly: true })
+      return seen
+    })
+    assert.deepEqual(seen, ['subscriber:signedOut', 'listener:signedout'])
+    assert.equal(await page.evaluate(() => window.client.getState().status), 'signedOut')
+    await until(() => pageErrors.length >= 2, 'both listener errors reach the page')
+    assert.deepEqual(
+      pageErrors.sort(),
+      ['listener bug', 'subscriber bug'],
+      'both errors reported, neither swallowed',
+    )
+    await context.close()
+  })
 })
