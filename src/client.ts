@@ -74,7 +74,12 @@ export class OidcClient extends AuthEventTarget {
           void this.#restoring.then(() => followTab(this.#ctx, message)).catch(() => {})
       },
     })
-    const wake = () => void (this.#waking = this.#sync()).then(() => this.#renewIfDue())
+    // Not before `init()`, nor while it runs: a restore reads storage itself, and a wake during
+    // its silent sign-in would end the state it keeps `initializing` and drop that sign-in.
+    const wake = () =>
+      void (this.#waking = this.#restoring?.then(() => this.#sync()))?.then(() =>
+        this.#renewIfDue(),
+      )
     const stopWaking = listenForWake(wake, wake)
     this.#release = () => (this.#ctx.close(), stopWaking(), this.#expiry.schedule(undefined))
   }

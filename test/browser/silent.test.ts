@@ -108,6 +108,47 @@ describe('signInSilently against oidc-provider', { timeout: 90_000 }, () => {
     await context.close()
   })
 
+  test('init({ silent: true }) in a tab that becomes visible meanwhile keeps the silent sign-in', async () => {
+    const context = await appContext(harness)
+    const page = await newApp(context, harness.iife)
+    await ready(page)
+    assert.equal((await logIn(page)).ok, true)
+    await page.close()
+    const visit = await context.newPage()
+    await visit.goto(`${harness.app.origin}/pages/elsewhere.html`)
+    // Nothing stored, the provider session alive.
+    await visit.evaluate(
+      () =>
+        new Promise((done) => {
+          const request = indexedDB.deleteDatabase('oidc-browser')
+          request.onsuccess = request.onerror = done
+        }),
+    )
+    await visit.addScriptTag({ url: '/dist/oidc-browser.iife.min.js' })
+    const revocations = () => harness.op.requests.filter((r) => r.endsWith('/revocation')).length
+    const revoked = revocations()
+    const result = await visit.evaluate(async (issuer) => {
+      const client = new (window as any).OidcBrowser.OidcClient({
+        issuer,
+        clientId: 'spa',
+        redirectUri: `${location.origin}/pages/iife.html`,
+      })
+      const seen: string[] = []
+      client.subscribe((state: any) => seen.push(state.status))
+      // The tab shows while the hidden iframe is out, before the provider can have answered.
+      new MutationObserver((_, observer) => {
+        if (!document.querySelector('iframe')) return
+        observer.disconnect()
+        document.dispatchEvent(new Event('visibilitychange'))
+      }).observe(document.documentElement, { childList: true, subtree: true })
+      const state = await client.init({ silent: true })
+      return { status: state.status, sub: state.claims?.sub, seen }
+    }, harness.op.issuer)
+    assert.deepEqual(result, { status: 'signedIn', sub: 'alice', seen: ['signedIn'] })
+    assert.equal(revocations(), revoked, 'nothing revoked')
+    await context.close()
+  })
+
   test('init({ silent: true }) without a provider session ends signedOut with login_required', async () => {
     const context = await appContext(harness)
     const page = await newApp(context, harness.iife)
