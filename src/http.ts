@@ -51,13 +51,17 @@ const requestError = (
   options?: { cause: unknown },
 ) => new OidcError(code, `request to ${new URL(url).origin} ${what}`, options)
 
-/** A GET whose 2xx JSON body is returned; anything else is `OidcError(code)`. */
+/**
+ * A GET whose 2xx JSON body is returned; anything else is `OidcError(code)`. Never the HTTP
+ * cache's copy unchecked: a JWKS the provider lets browsers keep for hours would otherwise hide
+ * its new key from the refetch that an unknown `kid` asks for.
+ */
 export async function getJson(
   fetchFn: typeof fetch,
   url: string,
   code: OidcErrorCode,
 ): Promise<unknown> {
-  const { ok, status, body } = await fetchJson(fetchFn, url, code)
+  const { ok, status, body } = await fetchJson(fetchFn, url, code, { cache: 'no-cache' })
   if (!ok) throw requestError(code, url, `answered HTTP ${status}`)
   return body
 }

@@ -105,6 +105,33 @@ describe('two takeovers in one tab (defect 4)', { timeout: 60_000 }, () => {
   })
 })
 
+describe('a JWKS the provider lets browsers cache for an hour', { timeout: 60_000 }, () => {
+  test("a key published since is still found: the refetch does not take the HTTP cache's copy", async () => {
+    harness.rogue.faults = { jwksCacheControl: 'max-age=3600' }
+    try {
+      const context = await rogueContext(harness, { httpCache: true })
+      await context.clock.install()
+      await context.clock.pauseAt(Date.now() + 1000)
+      const tab = await openTab(harness, context)
+      await loginAs(tab, 'alice')
+      await harness.rogue.rotateKey()
+      // Past the refetch interval: an unknown kid sends the client to the provider's JWKS again.
+      await context.clock.runFor(31_000)
+      await tab.evaluate(() => window.client.getAccessToken())
+      const stored = await storedSession(tab, harness.rogue.issuer)
+      assert.equal(
+        stored.pendingIdToken,
+        undefined,
+        'the new key was fetched and the token verified',
+      )
+      assert.deepEqual(await errorsOf(tab), [])
+      await context.close()
+    } finally {
+      harness.rogue.faults = {}
+    }
+  })
+})
+
 describe('a wall clock set back (defect 17)', { timeout: 60_000 }, () => {
   test('does not keep the key cache fresh or the refetch interval running: a rotated key is fetched', async () => {
     const context = await rogueContext(harness)

@@ -53,8 +53,15 @@ export async function stopRogueHarness(harness: Partial<RogueHarness>) {
  * `mode key` of every read; while `__holdKeyReads` is a promise, reads of the cached JWKS
  * answer only once it resolves (`__heldKeyReads` counts them).
  */
-export async function rogueContext(harness: RogueHarness): Promise<BrowserContext> {
-  const context = await newLoopbackContext(harness.browser)
+export async function rogueContext(
+  harness: RogueHarness,
+  { httpCache = false } = {},
+): Promise<BrowserContext> {
+  // Playwright turns the HTTP cache off in a context that routes requests; the browser's own
+  // host-resolver rule keeps one that does not on loopback all the same.
+  const context = httpCache
+    ? await harness.browser.newContext()
+    : await newLoopbackContext(harness.browser)
   await context.addInitScript((issuer) => {
     // tsx keeps function names with a helper the page lacks: functions passed to evaluate need it.
     ;(window as any).__name = (fn: unknown) => fn

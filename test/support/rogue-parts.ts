@@ -17,6 +17,8 @@ export interface TokenAnswer {
   body: unknown
   /** A `Location` header, for a redirect. */
   location?: string
+  /** In place of `no-store`. */
+  cacheControl?: string | undefined
 }
 
 export interface IdTokenParts {
@@ -28,6 +30,8 @@ export interface IdTokenParts {
 export interface Faults {
   discovery?: (document: Record<string, unknown>) => unknown
   jwks?: (jwks: { keys: JWK[] }) => unknown
+  /** The JWKS answer's `Cache-Control`, in place of `no-store`: browsers may then keep it. */
+  jwksCacheControl?: string
   /** The redirect back to the app: the query parameters, in order (repeats allowed). */
   callback?: (params: [string, string][]) => [string, string][]
   /** Header and payload of the ID token, before signing; `grantType` is the request's. */

@@ -103,11 +103,12 @@ export async function startRogueProvider({ path = '' } = {}): Promise<RogueProvi
       }),
   }
 
-  const send = (res: ServerResponse, { status, contentType, body, location }: TokenAnswer) => {
+  const send = (res: ServerResponse, answer: TokenAnswer) => {
+    const { status, contentType, body, location, cacheControl = 'no-store' } = answer
     res.writeHead(status, {
       'content-type': contentType,
       'access-control-allow-origin': '*',
-      'cache-control': 'no-store',
+      'cache-control': cacheControl,
       ...(location && { location }),
     })
     res.end(typeof body === 'string' ? body : JSON.stringify(body))
@@ -145,7 +146,9 @@ export async function startRogueProvider({ path = '' } = {}): Promise<RogueProvi
       }
       case '/jwks': {
         const jwks = { keys: published.map((published) => published.jwk) }
-        return json(res, rogue.faults.jwks?.(jwks) ?? jwks)
+        const body = rogue.faults.jwks?.(jwks) ?? jwks
+        const cacheControl = rogue.faults.jwksCacheControl
+        return send(res, { status: 200, contentType: 'application/json', body, cacheControl })
       }
       case '/revoke':
         rogue.revoked.push((await formOf(req)).get('token') ?? '')
