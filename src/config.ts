@@ -85,7 +85,8 @@ export const loginLifetime = 600
 function requireSecureUrl(options: Record<string, unknown>, name: string): string {
   const url = parseSecureUrl(options[name])
   if (!url) throw invalid(`"${name}" must be an absolute https URL (http only on a loopback host)`)
-  if (url.hash) throw invalid(`"${name}" must not have a fragment`)
+  // The string, not `url.hash`, which is empty for a bare "#".
+  if ((options[name] as string).includes('#')) throw invalid(`"${name}" must not have a fragment`)
   return options[name] as string
 }
 
@@ -93,7 +94,7 @@ function requireSecureUrl(options: Record<string, unknown>, name: string): strin
 export function validateConfig(input: OidcClientOptions): ResolvedConfig {
   const options = requireObject(input, 'options') as unknown as Record<string, unknown>
   const issuer = requireSecureUrl(options, 'issuer')
-  if (new URL(issuer).search) throw invalid('"issuer" must not have a query')
+  if (issuer.includes('?')) throw invalid('"issuer" must not have a query')
   if (typeof options.clientId !== 'string' || options.clientId === '')
     throw invalid('"clientId" must be a non-empty string')
   const redirectUri = requireSecureUrl(options, 'redirectUri')
@@ -149,7 +150,12 @@ export function validateConfig(input: OidcClientOptions): ResolvedConfig {
   const origins = options.apiOrigins
   if (origins !== undefined) {
     // Origins exactly as `URL.origin` spells them, so that a comparison is a string match.
-    if (!Array.isArray(origins) || !origins.every((o) => parseSecureUrl(o)?.origin === o))
+    // Array.from turns holes (which `every` skips) into undefined, which must not pass as a failed
+    // parse's undefined origin.
+    if (
+      !Array.isArray(origins) ||
+      !Array.from(origins).every((o) => typeof o === 'string' && parseSecureUrl(o)?.origin === o)
+    )
       throw invalid('"apiOrigins" must be an array of origins')
     config.apiOrigins = [...origins]
   }

@@ -46,8 +46,11 @@ describe('config', () => {
     rejects({ issuer: 'http://127.0.0.1.evil.example' }))
   test('javascript: redirectUri is invalid_config', () =>
     rejects({ redirectUri: 'javascript:alert(1)' }))
-  test('a redirectUri with a fragment is invalid_config', () =>
-    rejects({ redirectUri: 'https://app.example.com/cb#x' }))
+  test('a redirectUri with a fragment is invalid_config, an empty one too', () => {
+    rejects({ redirectUri: 'https://app.example.com/cb#x' })
+    rejects({ redirectUri: 'https://app.example.com/cb#' })
+    rejects({ postLogoutRedirectUri: 'https://app.example.com/#' })
+  })
   test('scope must be a string', () => rejects({ scope: ['openid'] }))
   test('clockToleranceSeconds must be a whole number of seconds from 0 to 600', () => {
     rejects({ clockToleranceSeconds: -1 })
@@ -94,8 +97,11 @@ describe('config', () => {
       'invalid_config',
     )
   })
-  test('an issuer with a query is invalid_config', () =>
-    rejects({ issuer: 'https://id.example.com/?tenant=a' }))
+  test('an issuer with a query is invalid_config, an empty one too', () => {
+    rejects({ issuer: 'https://id.example.com/?tenant=a' })
+    rejects({ issuer: 'https://id.example.com?' })
+    rejects({ issuer: 'https://id.example.com#' })
+  })
   test('a valid maxAge and tolerance are kept', () => {
     const config = validateConfig({ ...valid, maxAge: 0, clockToleranceSeconds: 0 })
     assert.equal(config.maxAge, 0)

@@ -32,6 +32,8 @@ describe('DPoP options', () => {
     rejects({ apiOrigins: ['https://api.example.com/'] })
     rejects({ apiOrigins: ['https://api.example.com/v1'] })
     rejects({ apiOrigins: ['http://api.example.com'] })
+    rejects({ apiOrigins: [undefined] })
+    rejects({ apiOrigins: [, 'https://api.example.com'] })
   })
 })
 
