@@ -3,6 +3,7 @@ import { requireObject } from './config.js'
 import { OidcError } from './errors.js'
 import { generateRandom } from './random.js'
 import { revokeSession } from './revoke.js'
+import type { Session } from './session.js'
 import { sweepTransactions } from './redirect-login.js'
 import { parseSecureUrl } from './url.js'
 
@@ -37,15 +38,15 @@ export async function logoutSession(
   // A tab whose session is in memory cannot delete the one IndexedDB tabs share (nor knows of
   // it): the mark, set before they hear of this logout, ends it in them and in those opened later.
   if (ctx.inMemory()) ctx.tombstone.set(Date.now())
+  // Another tab's refresh may have stored a newer session since the read: the one deleted.
+  let removed: Session | undefined
   await ctx.core.commit(
     { generation: 'any', record: 'any' },
-    { store: 'delete', logout: true, tell: { type: 'logout' } },
+    { store: 'delete', logout: true, tell: { type: 'logout' }, removed: (s) => (removed = s) },
   )
   void sweepTransactions(ctx)
-  await Promise.all([
-    revokeSession(ctx, held),
-    stored?.id !== held?.id && revokeSession(ctx, stored),
-  ])
+  const ended = new Map([held, stored, removed].map((session) => [session?.id, session]))
+  await Promise.all([...ended.values()].map((session) => revokeSession(ctx, session)))
   if (options.localOnly) return undefined
   const { end_session_endpoint } = await ctx.provider.metadata()
   if (!end_session_endpoint) return undefined

@@ -35,6 +35,8 @@ export type Change =
       /** A user's logout: it clears a shown error, and cannot fail here (a refused delete leaves a tombstone). */
       logout?: boolean
       tell?: TabMessage
+      /** Given the session a delete took out of storage, which may be newer than any read before. */
+      removed?: (session: Session) => void
     }
 
 /** How a commit ended: applied, or refused because this tab or the stored record moved on. */
@@ -108,6 +110,8 @@ export function createSessionCore({ vault, bound, store, tombstone, post }: Sess
       try {
         const before = await vault().swap('session', (record) => (matches(record) ? next : record))
         if (!matches(before)) return 'conflict'
+        const removed = !change.session && asLive(before)
+        if (removed) change.removed?.(removed)
       } catch (error) {
         if (change.session) throw error
         // An ending cannot fail on this side: the mark ends the record at its next read, in

@@ -61,10 +61,11 @@ export async function syncFromStorage(
     const stored = await core.read()
     if (stored?.id === held?.id && core.state().status === 'signedIn') return
     if (!stored) {
-      // A session storage refused is this tab's alone, until a logout.
+      // A session storage refused is this tab's alone, until a logout, which no other tab can
+      // revoke it for.
       if (unstored && !loggedOut) return
       if ((await core.commit({ generation, record: undefined }, endLocally(ending))) === 'done')
-        return
+        return void (unstored && (await revokeSession(ctx, held)))
       continue
     }
     let claims: Readonly<IdTokenClaims>
@@ -103,7 +104,11 @@ export async function syncFromStorage(
 export function followTab(ctx: FlowContext, message: TabMessage): Promise<unknown> {
   if (ctx.inMemory()) {
     if (message.type !== 'logout') return Promise.resolve()
-    return ctx.core.commit({ generation: 'any', record: 'any' }, { store: 'delete', logout: true })
+    // Its own grant, which the tab that logged out cannot revoke.
+    const { session } = ctx.core.held()
+    return ctx.core
+      .commit({ generation: 'any', record: 'any' }, { store: 'delete', logout: true })
+      .then(() => revokeSession(ctx, session))
   }
   const ending =
     message.type === 'ended' && message.code

@@ -1,0 +1,82 @@
+// A logout revokes every refresh token it ends: one another tab's refresh stored between the
+// logout's read and its delete, one only a tab that storage refused holds, and a memory tab's.
+import assert from 'node:assert/strict'
+import { before, test } from 'node:test'
+import { logoutSession } from '../../src/logout.js'
+import { followTab } from '../../src/sync.js'
+import { createTombstone } from '../../src/tombstone.js'
+import { claims, now, origin, sessionOf, signIdToken } from './session-faults-support.js'
+
+before(signIdToken)
+
+// What logoutSession uses beyond the fixture's context: a sweep, and a tombstone of its own.
+const readyToLogOut = (ctx: object) =>
+  Object.assign(ctx, {
+    transactions: { sweep: async () => {} },
+    tombstone: createTombstone('ns', () => ({
+      getItem: () => null,
+      setItem() {},
+      removeItem() {},
+    })),
+  })
+
+test('a logout revokes the refresh token of the record it deleted', async () => {
+  const { tab, gap, revoked, records } = origin()
+  const [a, b] = [tab(), tab()]
+  const any = { generation: 'any', record: 'any' } as const
+  const first = sessionOf('a1', now - 100)
+  await a.core.commit(any, { session: first, claims, store: 'put' })
+  await b.core.commit(any, { session: first, claims, store: 'keep' })
+  readyToLogOut(a.ctx)
+  // B's refresh (under the lock, which logouts do not take) lands just before A's delete.
+  const refreshed = sessionOf('b2')
+  gap.beforeSessionSwap = async () => {
+    const basis = { generation: b.core.held().generation, record: first.id }
+    assert.equal(await b.core.commit(basis, { session: refreshed, claims, store: 'put' }), 'done')
+  }
+  await logoutSession(a.ctx, { localOnly: true })
+  assert.equal(await records.get('session'), undefined, 'the logout deleted the refreshed record')
+  assert.ok(revoked.includes('r-b2'), `revoked ${JSON.stringify(revoked)}: r-b2 left live`)
+})
+
+test('a logout revokes the refresh token of a session storage refused (held by one tab only)', async () => {
+  const { tab, faults, revoked } = origin()
+  const [a, b] = [tab(), tab()]
+  const any = { generation: 'any', record: 'any' } as const
+  const first = sessionOf('a1', now - 100)
+  await a.core.commit(any, { session: first, claims, store: 'put' })
+  await b.core.commit(any, { session: first, claims, store: 'keep' })
+  // A's refresh: storage refuses the write, and the spent record is deleted (renew.ts).
+  faults.put = true
+  const basis = { generation: a.core.held().generation, record: first.id }
+  await a.core.commit(basis, {
+    session: sessionOf('a2'),
+    claims,
+    store: 'delete',
+    tell: { type: 'changed' },
+  })
+  faults.put = false
+  await followTab(b.ctx, { type: 'changed' }) // B hears A's message: nothing stored, B ends.
+  assert.equal(b.core.state().status, 'signedOut')
+  readyToLogOut(b.ctx)
+  await logoutSession(b.ctx, { localOnly: true })
+  await followTab(a.ctx, { type: 'logout' })
+  assert.equal(a.core.state().status, 'signedOut', 'A follows the logout')
+  assert.ok(
+    revoked.includes('r-a2'),
+    `revoked ${JSON.stringify(revoked)}: the live refresh token r-a2 is not`,
+  )
+})
+
+test("a persist: 'memory' tab that follows another tab's logout revokes its own refresh token", async () => {
+  const { tab, revoked } = origin()
+  const [idb, memory] = [tab(), tab(undefined, { memory: true })]
+  const any = { generation: 'any', record: 'any' } as const
+  await idb.core.commit(any, { session: sessionOf('i1'), claims, store: 'put' })
+  await memory.core.commit(any, { session: sessionOf('m1'), claims, store: 'put' })
+  readyToLogOut(idb.ctx)
+  await logoutSession(idb.ctx, { localOnly: true })
+  await followTab(memory.ctx, { type: 'logout' })
+  assert.equal(memory.core.state().status, 'signedOut', 'the memory tab follows the logout')
+  assert.ok(revoked.includes('r-m1'), `revoked ${JSON.stringify(revoked)}: r-m1 left live`)
+})
