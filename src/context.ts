@@ -91,7 +91,7 @@ export function createFlowContext(
       tombstone: {
         ...tombstone,
         covers: (session) => !inMemory() && tombstone.covers(session),
-        clear: () => void (inMemory() || tombstone.clear()),
+        clear: (seen) => void (inMemory() || tombstone.clear(seen)),
       },
       // Other tabs hear only the logouts of a session in memory.
       post: (message) => (!inMemory() || message.type === 'logout') && channel.post(message),

@@ -107,6 +107,8 @@ export function createSessionCore({ vault, bound, store, tombstone, post }: Sess
         await vault()
           .set('logout', generateRandom())
           .catch(() => tombstone.set(Date.now()))
+      // A login lifts the marks, but not one an ending set while it was being stored.
+      const marks = next && basis.record === 'any' && tombstone.marks()
       try {
         const before = await vault().swap('session', (record) => (matches(record) ? next : record))
         if (!matches(before)) return 'conflict'
@@ -120,7 +122,7 @@ export function createSessionCore({ vault, bound, store, tombstone, post }: Sess
         if (change.logout) tombstone.set(Math.max(Date.now(), (held?.issuedAt ?? 0) * 1000))
         else markEnded(basis)
       }
-      if (next && basis.record === 'any') tombstone.clear()
+      if (marks) tombstone.clear(marks)
     }
     generation++
     held = change.session

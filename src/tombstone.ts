@@ -44,7 +44,16 @@ export function createTombstone(
       attempt((storage) =>
         storage.setItem(endedKey, JSON.stringify([id, ...endedIds()].slice(0, endedKept))),
       ),
-    clear: () => attempt((storage) => (storage.removeItem(key), storage.removeItem(endedKey))),
+    /** The marks as they stand, for `clear`. */
+    marks: () => attempt((storage) => [key, endedKey, lastLogoutKey].map(storage.getItem, storage)),
+    /** Lifts the marks, unless they changed since `marks()` gave `seen`. */
+    clear: (seen?: unknown) =>
+      attempt((storage) => {
+        const now = [key, endedKey, lastLogoutKey].map(storage.getItem, storage)
+        if (seen !== undefined && String(now) !== String(seen)) return
+        storage.removeItem(key)
+        storage.removeItem(endedKey)
+      }),
     /** Changes with each logout that sets the mark, and with nothing else. */
     value: () => attempt((storage) => storage.getItem(lastLogoutKey)),
     /**

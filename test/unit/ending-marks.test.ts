@@ -100,3 +100,15 @@ test("a memory tab's background sign-in stands when another tab's login lifts an
   assert.equal(memory.core.state().status, 'signedIn')
   assert.deepEqual(revoked, [], "a login's grant may be this one's: nothing is revoked")
 })
+
+test("a logout that lands between a login's write and its lifting of the marks stands", async () => {
+  const { tab, gap, faults } = origin()
+  const [a, b] = [tab(), tab()]
+  gap.afterSessionSwap = async () => {
+    faults.delete = true
+    assert.equal(await a.core.commit(any, { store: 'delete', logout: true }), 'done')
+    faults.delete = false
+  }
+  await b.core.commit(any, { session: sessionOf('b', now - 1), claims, store: 'put' })
+  assert.equal(await tab().core.read(), undefined, 'a reload after the logout restores nothing')
+})
