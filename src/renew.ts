@@ -174,7 +174,9 @@ async function refreshFailed(ctx: FlowContext, basis: Basis, error: unknown): Pr
 }
 
 async function end(ctx: FlowContext, basis: Basis, error: OidcError) {
-  const tell = { type: 'ended', code: error.code, reason: error.reason } as const
+  const { code, reason } = error
+  const record = basis.record === 'any' ? undefined : basis.record
+  const tell = { type: 'ended', code, reason, record } as const
   const outcome = await ctx.core.commit(basis, { store: 'delete', error, tell })
   if (outcome !== 'done') await syncFromStorage(ctx)
 }

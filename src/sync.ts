@@ -86,7 +86,11 @@ export async function syncFromStorage(
       }
       const outcome = await core.commit(
         { generation, record: stored.id },
-        { store: 'delete', error, tell: { type: 'ended', code: error.code, reason: error.reason } },
+        {
+          store: 'delete',
+          error,
+          tell: { type: 'ended', code: error.code, reason: error.reason, record: stored.id },
+        },
       )
       if (outcome === 'done') return
       continue
@@ -101,7 +105,7 @@ export async function syncFromStorage(
  * user's logout reaches it. Any other tab reads storage again, taking the reason another tab
  * gave for an ended session.
  */
-export function followTab(ctx: FlowContext, message: TabMessage): Promise<unknown> {
+export async function followTab(ctx: FlowContext, message: TabMessage): Promise<unknown> {
   if (ctx.inMemory()) {
     if (message.type !== 'logout') return Promise.resolve()
     // Its own grant, which the tab that logged out cannot revoke.
@@ -118,6 +122,16 @@ export function followTab(ctx: FlowContext, message: TabMessage): Promise<unknow
           message.reason ? { reason: message.reason } : {},
         )
       : undefined
+  // The record this tab holds ended, and why: ended here at once, since storage may still show
+  // it when the ending's delete failed and the mark it left is not readable here yet.
+  const { generation, session } = ctx.core.held()
+  if (ending && session && message.type === 'ended' && message.record === session.id) {
+    const outcome = await ctx.core.commit(
+      { generation, record: session.id },
+      { store: 'delete', error: ending },
+    )
+    if (outcome === 'done') return
+  }
   return syncFromStorage(ctx, ending, message.type === 'logout')
 }
 

@@ -2,13 +2,19 @@ import type { IdTokenCheck, OidcErrorCode } from './errors.js'
 
 /**
  * What tabs tell each other: only that something happened; the receiver reads the vault.
- * `changed`: a session was stored. `ended`: it was refused or failed a check, and why.
+ * `changed`: a session was stored. `ended`: it was refused or failed a check, and why, and which
+ * stored record it was (a random id).
  * `logout`: a user signed out, which reaches `persist: 'memory'` tabs too.
  */
 export type TabMessage =
   | { type: 'changed' }
   | { type: 'logout' }
-  | { type: 'ended'; code?: OidcErrorCode; reason?: IdTokenCheck | undefined }
+  | {
+      type: 'ended'
+      code?: OidcErrorCode
+      reason?: IdTokenCheck | undefined
+      record?: string | undefined
+    }
 
 const endCodes: unknown[] = ['login_required', 'id_token_invalid']
 
@@ -20,7 +26,7 @@ export function createTabChannel(name: string, onMessage: (message: TabMessage) 
   if (typeof BroadcastChannel === 'undefined') return { post: () => {}, close: () => {} }
   const channel = new BroadcastChannel(name)
   channel.onmessage = (event: MessageEvent) => {
-    const { type, code, reason } = (event.data ?? {}) as Record<string, unknown>
+    const { type, code, reason, record } = (event.data ?? {}) as Record<string, unknown>
     if (type === 'changed' || type === 'logout') onMessage({ type })
     else if (type === 'ended')
       onMessage(
@@ -29,6 +35,7 @@ export function createTabChannel(name: string, onMessage: (message: TabMessage) 
               type,
               code: code as OidcErrorCode,
               reason: typeof reason === 'string' ? (reason as IdTokenCheck) : undefined,
+              record: typeof record === 'string' ? record : undefined,
             }
           : { type },
       )

@@ -1,0 +1,75 @@
+// An ending's message names the record it ended, so that a tab holding that record ends with
+// the reason even when the ending's delete failed and its mark (localStorage) is not readable in
+// that tab yet: the message may outrun it, and the mark's `storage` event carries no reason.
+import assert from 'node:assert/strict'
+import { before, test } from 'node:test'
+import { createAuthState } from '../../src/auth-state.js'
+import type { FlowContext } from '../../src/context.js'
+import { OidcError } from '../../src/errors.js'
+import { createSessionCore } from '../../src/session-core.js'
+import type { TabMessage } from '../../src/tabs.js'
+import { createTombstone } from '../../src/tombstone.js'
+import { followTab } from '../../src/sync.js'
+import { createMemoryVault, type Vault } from '../../src/vault.js'
+import { mapStorage, resolverOf } from './helpers.js'
+import { claims, issuer, key, now, sessionOf, signIdToken } from './session-faults-support.js'
+
+before(signIdToken)
+
+test("B shows the reason A's refused refresh ended the session, whatever arrives first", async () => {
+  const records = createMemoryVault()
+  let refuseDelete = false
+  const vault: Vault = {
+    ...records,
+    swap: async (name, next) => {
+      if (name === 'session' && refuseDelete && next(await records.get(name)) === undefined)
+        throw new OidcError('storage_error', 'refused')
+      return records.swap(name, next)
+    },
+    set: (name, value) => vault.swap(name, () => value),
+  }
+  const seenByA = new Map<string, string>()
+  // B's copy of localStorage, which catches up with A's later.
+  const seenByB = new Map<string, string>()
+  const tab = (items: Map<string, string>) => {
+    const posted: TabMessage[] = []
+    const core = createSessionCore({
+      vault: () => vault,
+      bound: false,
+      store: createAuthState(() => {}),
+      tombstone: createTombstone('ns', () => mapStorage(items)),
+      post: (message) => posted.push(message),
+    })
+    const ctx = {
+      config: { issuer, clientId: 'spa', persist: 'indexeddb' },
+      core,
+      provider: {
+        metadata: async () => ({ id_token_signing_alg_values_supported: ['ES256'] }),
+        resolveKey: resolverOf([key.jwk]),
+        preload: () => {},
+      },
+      inMemory: () => false,
+    } as unknown as FlowContext
+    return { core, ctx, posted }
+  }
+  const [a, b] = [tab(seenByA), tab(seenByB)]
+  const any = { generation: 'any', record: 'any' } as const
+  const first = sessionOf('a1', now - 100)
+  await a.core.commit(any, { session: first, claims, store: 'put' })
+  await b.core.commit(any, { session: first, claims, store: 'keep' })
+  // A's refresh is refused, and IndexedDB refuses the delete; A tells what renew.ts tells.
+  refuseDelete = true
+  const ended = new OidcError('login_required', 'the provider no longer accepts the refresh token')
+  const tell = { type: 'ended', code: ended.code, record: first.id } as const
+  const basis = { generation: a.core.held().generation, record: first.id }
+  assert.equal(await a.core.commit(basis, { store: 'delete', error: ended, tell }), 'done')
+  refuseDelete = false
+  // B: the channel message first, then localStorage catches up and its `storage` event comes.
+  await followTab(b.ctx, a.posted[0]!)
+  for (const [k, v] of seenByA) seenByB.set(k, v)
+  await followTab(b.ctx, { type: 'changed' })
+  const state = b.core.state()
+  assert.equal(state.status, 'signedOut')
+  assert.equal(state.status === 'signedOut' && state.error?.code, 'login_required')
+  assert.equal(await b.core.read(), undefined, 'and the record is gone from storage')
+})
