@@ -87,8 +87,9 @@ export class OidcClient extends AuthEventTarget {
   /** The current auth state: the same object until it changes. Bound. */
   readonly getState = (): AuthState => this.#store.get()
 
-  /** Calls `listener(state)` on each change; returns the unsubscribe function. Bound. */
-  readonly subscribe = (listener: AuthListener): (() => void) => this.#store.subscribe(listener)
+  /** Calls `listener(state)` on each change, until `close()`; returns the unsubscribe function. Bound. */
+  readonly subscribe = (listener: AuthListener): (() => void) =>
+    this.#store.subscribe((state) => this.#closed || listener(state))
 
   /**
    * Restores a persisted session once (its ID token verified again first; no request when

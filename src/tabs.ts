@@ -42,8 +42,14 @@ export function createTabChannel(name: string, onMessage: (message: TabMessage) 
   }
   let open = true
   return {
-    // A flow that was under way when the client closed may still commit: nobody is told.
-    post: (message: TabMessage) => open && channel.postMessage(message),
+    post(message: TabMessage) {
+      if (open) return channel.postMessage(message)
+      // A flow under way when the client closed may still change storage (a refused refresh
+      // deletes the session): the other tabs hear of it on a channel opened for that alone.
+      const late = new BroadcastChannel(name)
+      late.postMessage(message)
+      late.close()
+    },
     close: () => ((open = false), channel.close()),
   }
 }

@@ -1,5 +1,5 @@
 // Tabs and clients that must stay apart, or in step: two clients whose names could collide, the
-// reasons a session ended, pages back from the back-forward cache, and closed clients.
+// reasons a session ended, and pages back from the back-forward cache.
 import assert from 'node:assert/strict'
 import { after, before, describe, test } from 'node:test'
 import {
@@ -154,95 +154,6 @@ describe('a page back from the back-forward cache (defect 14)', { timeout: 60_00
     await page.waitForFunction(() => window.client.getState().status === 'signedOut')
     // (seen() waits for a load event, which a page restored from the cache does not fire.)
     assert.equal(await refresh(page), 'login_required')
-    await context.close()
-  })
-})
-
-describe('close() (defect 14)', { timeout: 60_000 }, () => {
-  test('a closed client hears no more tabs, runs no more timers, and refuses calls', async () => {
-    const context = await rogueContext(harness)
-    await context.clock.install()
-    const page = await openTab(harness, context)
-    await loginAs(page)
-    await page.evaluate(async () => {
-      const w = window as any
-      w.second = window.makeClient({})
-      await w.second.init()
-      w.secondEvents = []
-      for (const type of ['change', 'expiring', 'expired', 'refreshed', 'signedout'])
-        w.second.addEventListener(type, () => w.secondEvents.push(type))
-      w.second.close()
-    })
-    // Past the token's expiry: the open client's timers fire, the closed one's do not.
-    const { expiresAt } = await page.evaluate(() => window.client.getState())
-    await context.clock.runFor((expiresAt + 1) * 1000 - (await page.evaluate(() => Date.now())))
-    await page.waitForFunction(() => window.events.some((event) => event.type === 'expiring'))
-    const other = await openTab(harness, context)
-    await other.evaluate(() => window.client.logout({ localOnly: true }))
-    await page.waitForFunction(() => window.client.getState().status === 'signedOut')
-    const after = await page.evaluate(async () => {
-      const w = window as any
-      // Each refuses with a rejected promise, never a throw past the caller's .catch().
-      const calls: Record<string, string> = {}
-      for (const name of [
-        'getAccessToken',
-        'fetch',
-        'authorizationHeaders',
-        'getUserInfo',
-        'signInSilently',
-        'handleRedirectCallback',
-        'createLoginUrl',
-        'logout',
-      ]) {
-        let call: Promise<unknown>
-        try {
-          call = name === 'authorizationHeaders' ? w.second[name]('GET', '/api') : w.second[name]()
-        } catch {
-          calls[name] = 'threw'
-          continue
-        }
-        calls[name] = await call.then(
-          () => 'served',
-          (error: any) => error.code,
-        )
-      }
-      return { status: w.second.getState().status, events: w.secondEvents, calls }
-    })
-    assert.deepEqual(after.status, 'signedIn')
-    assert.deepEqual(after.events, [])
-    for (const [name, outcome] of Object.entries(after.calls))
-      assert.equal(outcome, 'invalid_config', name)
-    await context.close()
-  })
-
-  test('a refresh under way when the client closes fires no event when it fails', async () => {
-    const context = await rogueContext(harness)
-    const page = await openTab(harness, context)
-    harness.rogue.accessTokenTtl = 0
-    await loginAs(page)
-    harness.rogue.accessTokenTtl = 3600
-    const answer = gate()
-    harness.rogue.faults = {
-      hold: (path) => (path === '/token' ? answer.hold() : undefined),
-      ...answerRefreshes({ status: 503, contentType: 'text/plain', body: 'later' }),
-    }
-    try {
-      const outcome = refresh(page)
-      await until(() => answer.waiting() > 0, 'the refresh is held')
-      await page.evaluate(() => {
-        const w = window as any
-        w.closedEvents = []
-        for (const type of ['error', 'change'])
-          window.client.addEventListener(type, () => w.closedEvents.push(type))
-        window.client.close()
-      })
-      answer.open()
-      // A transient failure: reported as an error event by an open client.
-      assert.equal(await outcome, 'token_error')
-      assert.deepEqual(await page.evaluate(() => (window as any).closedEvents), [])
-    } finally {
-      harness.rogue.faults = {}
-    }
     await context.close()
   })
 })
