@@ -98,6 +98,7 @@ export async function refreshSession(options: RefreshOptions): Promise<Refreshed
     // Without a new refresh token the old one stays valid (RFC 6749 section 6).
     refreshToken: tokens.refresh_token ?? session.refreshToken,
     issuedAt,
+    signedInAt: session.signedInAt ?? session.issuedAt,
     expiresAt: issuedAt + lifetime,
     ...(scope === undefined ? {} : { scope }),
     ...(pendingIdToken === undefined ? {} : { pendingIdToken }),

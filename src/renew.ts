@@ -93,7 +93,7 @@ export function renewSession(ctx: FlowContext): Promise<Session> {
 
 /**
  * Without a refresh token: a silent sign-in, which must bring back the same user, and keeps the
- * session's DPoP key.
+ * session's DPoP key and login time.
  */
 async function renewSilently(
   ctx: FlowContext,
@@ -103,6 +103,8 @@ async function renewSilently(
   const next = await silentSession(ctx, {}, session.dpopKey)
   if (next.claims.sub !== claims.sub)
     throw idTokenInvalid('sub', 'the silent renewal brought another "sub"')
+  // It renews the session, as a refresh does: a logout's mark set before still ends it.
+  next.session.signedInAt = session.signedInAt ?? session.issuedAt
   return next
 }
 

@@ -12,6 +12,11 @@ export interface Session {
   refreshToken?: string
   /** When the access token was issued, epoch seconds. */
   issuedAt: number
+  /**
+   * When the login this session comes from was made, epoch seconds: a refresh keeps it, so that a
+   * logout's mark ends a session refreshed after it too. Absent in records stored before it was.
+   */
+  signedInAt?: number
   /** Access token expiry, epoch seconds. */
   expiresAt: number
   scope?: string
@@ -24,9 +29,9 @@ export interface Session {
   dpopKey?: CryptoKeyPair
 }
 
-/** A new session record from a token response's fields. */
+/** A new session record from a token response's fields; without `signedInAt`, a login's. */
 export function createSession(fields: Omit<Session, 'v' | 'id'>): Session {
-  return { v: 2, id: generateRandom(), ...fields }
+  return { v: 2, id: generateRandom(), signedInAt: fields.issuedAt, ...fields }
 }
 
 const optionalStrings = ['refreshToken', 'scope', 'pendingIdToken'] as const
@@ -45,6 +50,7 @@ export function toSession(value: unknown, bound: boolean): Session | undefined {
     typeof record.accessToken !== 'string' ||
     !Number.isFinite(record.expiresAt) ||
     !Number.isFinite(record.issuedAt) ||
+    (record.signedInAt !== undefined && !Number.isFinite(record.signedInAt)) ||
     optionalStrings.some(
       (name) => record[name] !== undefined && typeof record[name] !== 'string',
     ) ||

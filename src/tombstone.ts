@@ -1,4 +1,5 @@
 import { generateRandom } from './random.js'
+import type { Session } from './session.js'
 
 type MarkStorage = Pick<Storage, 'getItem' | 'setItem' | 'removeItem'>
 
@@ -67,9 +68,13 @@ export function createTombstone(
       addEventListener('storage', onStorage)
       return () => removeEventListener('storage', onStorage)
     },
-    /** True when a stored session was ended since: logged out after it was issued, or itself. */
-    covers: ({ id, issuedAt }: { id: string; issuedAt: number }) =>
-      (attempt((storage) => issuedAt * 1000 <= Number(storage.getItem(key) ?? NaN)) ?? false) ||
+    /** True when a stored session was ended since: logged out after its login, or itself. */
+    covers: ({
+      id,
+      issuedAt,
+      signedInAt = issuedAt,
+    }: Pick<Session, 'id' | 'issuedAt' | 'signedInAt'>) =>
+      (attempt((storage) => signedInAt * 1000 <= Number(storage.getItem(key) ?? NaN)) ?? false) ||
       endedIds().includes(id),
   }
 }

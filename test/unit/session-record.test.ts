@@ -29,6 +29,8 @@ test('a record with a field missing or of another type is none', () => {
     { expiresAt: undefined },
     { issuedAt: undefined },
     { issuedAt: Infinity },
+    { signedInAt: '1800000000' },
+    { signedInAt: NaN },
     { refreshToken: 1 },
     { scope: ['openid'] },
     { pendingIdToken: {} },

@@ -1,6 +1,7 @@
-// An ending's message names the record it ended, so that a tab holding that record ends with
-// the reason even when the ending's delete failed and its mark (localStorage) is not readable in
-// that tab yet: the message may outrun it, and the mark's `storage` event carries no reason.
+// Marks in localStorage that another tab cannot read yet (a message may outrun them, and their
+// `storage` event comes later). An ending's message names the record it ended, so that a tab
+// holding it ends with the reason; and a session refreshed while a logout's mark was not
+// readable is still ended by it once it is, since the mark compares the login's time.
 import assert from 'node:assert/strict'
 import { before, test } from 'node:test'
 import { createAuthState } from '../../src/auth-state.js'
@@ -12,11 +13,24 @@ import { createTombstone } from '../../src/tombstone.js'
 import { followTab } from '../../src/sync.js'
 import { createMemoryVault, type Vault } from '../../src/vault.js'
 import { mapStorage, resolverOf } from './helpers.js'
-import { claims, issuer, key, now, sessionOf, signIdToken } from './session-faults-support.js'
+import { createSession } from '../../src/session.js'
+import {
+  claims,
+  idToken,
+  issuer,
+  key,
+  now,
+  sessionOf,
+  signIdToken,
+} from './session-faults-support.js'
 
 before(signIdToken)
 
-test("B shows the reason A's refused refresh ended the session, whatever arrives first", async () => {
+/**
+ * Two tabs over one IndexedDB whose session delete can be refused, each with its own copy of
+ * localStorage: B's catches up with A's only when the test says so.
+ */
+function tabs() {
   const records = createMemoryVault()
   let refuseDelete = false
   const vault: Vault = {
@@ -50,26 +64,60 @@ test("B shows the reason A's refused refresh ended the session, whatever arrives
       },
       inMemory: () => false,
     } as unknown as FlowContext
-    return { core, ctx, posted }
+    return { core, ctx, posted, tombstone: createTombstone('ns', () => mapStorage(items)) }
   }
   const [a, b] = [tab(seenByA), tab(seenByB)]
+  const catchUp = () => seenByA.forEach((value, name) => seenByB.set(name, value))
+  return {
+    a: { ...a, catchUp },
+    b,
+    vault,
+    refuseDelete: (refuse: boolean) => void (refuseDelete = refuse),
+  }
+}
+
+test("B shows the reason A's refused refresh ended the session, whatever arrives first", async () => {
+  const { a, b, refuseDelete } = tabs()
   const any = { generation: 'any', record: 'any' } as const
   const first = sessionOf('a1', now - 100)
   await a.core.commit(any, { session: first, claims, store: 'put' })
   await b.core.commit(any, { session: first, claims, store: 'keep' })
   // A's refresh is refused, and IndexedDB refuses the delete; A tells what renew.ts tells.
-  refuseDelete = true
+  refuseDelete(true)
   const ended = new OidcError('login_required', 'the provider no longer accepts the refresh token')
   const tell = { type: 'ended', code: ended.code, record: first.id } as const
   const basis = { generation: a.core.held().generation, record: first.id }
   assert.equal(await a.core.commit(basis, { store: 'delete', error: ended, tell }), 'done')
-  refuseDelete = false
+  refuseDelete(false)
   // B: the channel message first, then localStorage catches up and its `storage` event comes.
   await followTab(b.ctx, a.posted[0]!)
-  for (const [k, v] of seenByA) seenByB.set(k, v)
+  a.catchUp()
   await followTab(b.ctx, { type: 'changed' })
   const state = b.core.state()
   assert.equal(state.status, 'signedOut')
   assert.equal(state.status === 'signedOut' && state.error?.code, 'login_required')
   assert.equal(await b.core.read(), undefined, 'and the record is gone from storage')
+})
+
+test("a session refreshed while a memory tab's logout mark was not readable ends once it is", async () => {
+  const { a, b, vault } = tabs()
+  const any = { generation: 'any', record: 'any' } as const
+  const first = sessionOf('b1', now - 100)
+  await b.core.commit(any, { session: first, claims, store: 'put' })
+  // A memory tab logs out: its mark only, which B cannot read yet.
+  a.tombstone.set(now * 1000)
+  // B refreshes meanwhile, seconds later.
+  const refreshed = createSession({
+    ...{ idToken, accessToken: 'a2', refreshToken: 'r2' },
+    issuedAt: now + 5,
+    expiresAt: now + 3600,
+    signedInAt: first.signedInAt ?? first.issuedAt,
+  })
+  const basis = { generation: b.core.held().generation, record: first.id }
+  assert.equal(await b.core.commit(basis, { session: refreshed, claims, store: 'put' }), 'done')
+  // The mark becomes readable in B, and its `storage` event makes B read storage again.
+  a.catchUp()
+  await followTab(b.ctx, { type: 'changed' })
+  assert.equal(b.core.state().status, 'signedOut')
+  assert.equal(await vault.get('session'), undefined, 'a reload restores nothing')
 })
