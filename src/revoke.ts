@@ -1,12 +1,17 @@
 import type { FlowContext } from './context.js'
 import type { Session } from './session.js'
 
+const revoked = new WeakSet<Session>()
+
 /**
  * Revokes the refresh token of a session no tab holds any more (RFC 7009), as a logout's last
  * courtesy: a few seconds at most, and never an error, since the session has already ended here.
  */
 export async function revokeSession(ctx: FlowContext, session: Session | undefined) {
-  const token = session?.refreshToken
+  // Several paths may drop one session (a followed logout, then the flow it interrupted).
+  if (!session || revoked.has(session)) return
+  revoked.add(session)
+  const token = session.refreshToken
   // Taken out of the config: a native fetch called as a method of another object throws.
   const { fetch: fetchFn, clientId } = ctx.config
   const endpoint =

@@ -112,7 +112,8 @@ export function createSessionCore({ vault, bound, store, tombstone, post }: Sess
       try {
         const before = await vault().swap('session', (record) => (matches(record) ? next : record))
         if (!matches(before)) return 'conflict'
-        const removed = !change.session && asLive(before)
+        // Whatever it took out: the logout's own mark, set just before, may cover it already.
+        const removed = !change.session && toSession(before, bound)
         if (removed) change.removed?.(removed)
       } catch (error) {
         if (change.session) throw error

@@ -61,11 +61,11 @@ export async function syncFromStorage(
     const stored = await core.read()
     if (stored?.id === held?.id && core.state().status === 'signedIn') return
     if (!stored) {
-      // A session storage refused is this tab's alone, until a logout, which no other tab can
-      // revoke it for.
+      // A session storage refused is this tab's alone, until a logout. The logout's tab may not
+      // have known this one's refresh token (refused by storage, or behind a memory tab's mark).
       if (unstored && !loggedOut) return
       if ((await core.commit({ generation, record: undefined }, endLocally(ending))) === 'done')
-        return void (unstored && (await revokeSession(ctx, held)))
+        return void (loggedOut && (await revokeSession(ctx, held)))
       continue
     }
     let claims: Readonly<IdTokenClaims>

@@ -215,6 +215,8 @@ describe('renewal without a refresh token, across tabs', { timeout: 90_000 }, ()
   test('4 tabs at the expiring point: one silent sign-in for all; a renewal answered login_required ends every tab', async () => {
     const { context, tabs } = await signedInTabs(harness, 4)
     const first = await tabs[0].evaluate(() => window.client.getAccessToken())
+    const sessionKey = recordKey(harness.op.issuer, 'session')
+    const login = (await storedRecords(tabs[0]))[sessionKey] as { signedInAt: number }
     await makeTokensExpiring(context, tabs[0])
     const before = harness.op.requests.length
     const tokens = await Promise.all(
@@ -224,6 +226,9 @@ describe('renewal without a refresh token, across tabs', { timeout: 90_000 }, ()
     assert.equal(new Set(tokens).size, 1, 'every tab serves the renewed token')
     assert.notEqual(tokens[0], first)
     for (const tab of tabs) assert.equal(await frames(tab), 0)
+    // A renewal, not a new login: a logout's mark set before it still ends it.
+    const renewed = (await storedRecords(tabs[0]))[sessionKey] as { signedInAt: number }
+    assert.equal(renewed.signedInAt, login.signedInAt, 'the login time is kept')
 
     // The provider no longer has a session for the user.
     await context.clearCookies()
@@ -235,7 +240,7 @@ describe('renewal without a refresh token, across tabs', { timeout: 90_000 }, ()
           (await tab.evaluate(() => window.client.getState().error?.code)) === 'login_required',
         'every tab is signed out with login_required',
       )
-    assert.ok(!(await storedKeys(tabs[0])).includes(recordKey(harness.op.issuer, 'session')))
+    assert.ok(!(await storedKeys(tabs[0])).includes(sessionKey))
     await context.close()
   })
 })

@@ -8,23 +8,28 @@ import { createAuthState } from '../../src/auth-state.js'
 import type { FlowContext } from '../../src/context.js'
 import { OidcError } from '../../src/errors.js'
 import { createSessionCore } from '../../src/session-core.js'
-import type { TabMessage } from '../../src/tabs.js'
 import { createTombstone } from '../../src/tombstone.js'
-import { followTab } from '../../src/sync.js'
+import { followTab, syncFromStorage } from '../../src/sync.js'
 import { createMemoryVault, type Vault } from '../../src/vault.js'
-import { mapStorage, resolverOf } from './helpers.js'
+import { mapStorage, resolverOf, sign } from './helpers.js'
+import { refreshSession } from '../../src/refresh.js'
+import { renewSession } from '../../src/renew.js'
 import { createSession } from '../../src/session.js'
+import { createTabChannel, type TabMessage } from '../../src/tabs.js'
 import {
   claims,
   idToken,
   issuer,
   key,
   now,
+  origin,
   sessionOf,
   signIdToken,
 } from './session-faults-support.js'
 
 before(signIdToken)
+
+const any = { generation: 'any', record: 'any' } as const
 
 /**
  * Two tabs over one IndexedDB whose session delete can be refused, each with its own copy of
@@ -78,7 +83,6 @@ function tabs() {
 
 test("B shows the reason A's refused refresh ended the session, whatever arrives first", async () => {
   const { a, b, refuseDelete } = tabs()
-  const any = { generation: 'any', record: 'any' } as const
   const first = sessionOf('a1', now - 100)
   await a.core.commit(any, { session: first, claims, store: 'put' })
   await b.core.commit(any, { session: first, claims, store: 'keep' })
@@ -101,7 +105,6 @@ test("B shows the reason A's refused refresh ended the session, whatever arrives
 
 test("a session refreshed while a memory tab's logout mark was not readable ends once it is", async () => {
   const { a, b, vault } = tabs()
-  const any = { generation: 'any', record: 'any' } as const
   const first = sessionOf('b1', now - 100)
   await b.core.commit(any, { session: first, claims, store: 'put' })
   // A memory tab logs out: its mark only, which B cannot read yet.
@@ -120,4 +123,79 @@ test("a session refreshed while a memory tab's logout mark was not readable ends
   await followTab(b.ctx, { type: 'changed' })
   assert.equal(b.core.state().status, 'signedOut')
   assert.equal(await vault.get('session'), undefined, 'a reload restores nothing')
+})
+
+test('a refresh keeps the login time that marks compare', async () => {
+  const fetchFn = (async () =>
+    Response.json({
+      access_token: 'a2',
+      token_type: 'Bearer',
+      refresh_token: 'r2',
+      expires_in: 300,
+    })) as typeof fetch
+  const old = { ...sessionOf('a1', now - 1000), refreshToken: 'r1' }
+  const refreshed = await refreshSession({
+    fetch: fetchFn,
+    tokenEndpoint: `${issuer}/token`,
+    issuer,
+    clientId: 'spa',
+    scope: 'openid',
+    now: () => now,
+    tolerance: 60,
+    session: old,
+    claims,
+    algorithms: ['ES256'],
+    resolveKey: resolverOf([key.jwk]),
+  })
+  assert.equal(refreshed.session.signedInAt, now - 1000)
+})
+
+test('a refused refresh tells the other tabs which record ended, and the channel carries it', async () => {
+  const { tab } = origin()
+  const a = tab()
+  const first = { ...sessionOf('a1', now - 1000), expiresAt: now - 1 }
+  await a.core.commit(any, { session: first, claims, store: 'put' })
+  Object.assign(a.ctx.config, {
+    fetch: async () => Response.json({ error: 'invalid_grant' }, { status: 400 }),
+  })
+  Object.assign(a.ctx.provider, {
+    metadata: async () => ({
+      id_token_signing_alg_values_supported: ['ES256'],
+      token_endpoint: `${issuer}/token`,
+    }),
+  })
+  await assert.rejects(renewSession(a.ctx), { code: 'login_required' })
+  const ended = a.posted.find((message) => message.type === 'ended')
+  assert.deepEqual(ended, {
+    type: 'ended',
+    code: 'login_required',
+    reason: undefined,
+    record: first.id,
+  })
+
+  let receiver!: ReturnType<typeof createTabChannel>
+  const heard = new Promise((resolve) => (receiver = createTabChannel('lagging-marks', resolve)))
+  const sender = createTabChannel('lagging-marks', () => {})
+  try {
+    sender.post(ended!)
+    assert.deepEqual(await heard, ended)
+  } finally {
+    receiver.close()
+    sender.close()
+  }
+})
+
+test('a stored session that fails a check when a tab takes it over: the ending names its record', async () => {
+  const { tab, vault } = origin()
+  const a = tab()
+  const otherAudience = await sign(
+    { iss: issuer, aud: 'other', sub: 'alice', iat: now, exp: now + 600 },
+    key,
+  )
+  const stored = { ...sessionOf('a1'), idToken: otherAudience }
+  await vault.set('session', stored)
+  await syncFromStorage(a.ctx)
+  assert.deepEqual(a.posted, [
+    { type: 'ended', code: 'id_token_invalid', reason: 'aud', record: stored.id },
+  ])
 })

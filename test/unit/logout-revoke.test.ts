@@ -80,3 +80,45 @@ test("a persist: 'memory' tab that follows another tab's logout revokes its own 
   assert.equal(memory.core.state().status, 'signedOut', 'the memory tab follows the logout')
   assert.ok(revoked.includes('r-m1'), `revoked ${JSON.stringify(revoked)}: r-m1 left live`)
 })
+
+test("an IndexedDB tab that follows a memory tab's logout revokes the session the mark ended", async () => {
+  const { tab, revoked, memoryTabLogout } = origin()
+  const [idb, memory] = [tab(), tab(undefined, { memory: true })]
+  const any = { generation: 'any', record: 'any' } as const
+  await idb.core.commit(any, { session: sessionOf('i1', now - 100), claims, store: 'put' })
+  await memory.core.commit(any, { session: sessionOf('m1'), claims, store: 'put' })
+  // The memory tab's logout: its mark, then its own ending.
+  memoryTabLogout()
+  readyToLogOut(memory.ctx)
+  await logoutSession(memory.ctx, { localOnly: true })
+  await followTab(idb.ctx, { type: 'logout' })
+  assert.equal(idb.core.state().status, 'signedOut')
+  assert.ok(revoked.includes('r-i1'), `revoked ${JSON.stringify(revoked)}: r-i1 left live`)
+})
+
+test("a logout whose own mark storage refused still revokes another tab's newer record it deleted", async () => {
+  const { tab, revoked, records, faults } = origin()
+  const [a, b] = [tab(), tab()]
+  const any = { generation: 'any', record: 'any' } as const
+  const first = sessionOf('a1', now - 100)
+  await a.core.commit(any, { session: first, claims, store: 'put' })
+  await b.core.commit(any, { session: first, claims, store: 'keep' })
+  readyToLogOut(a.ctx)
+  // B's refresh lands after A's read, and then storage refuses writes (a full quota), so the
+  // logout marks the time in localStorage: that mark covers B's record by its login time.
+  const read = a.core.read
+  a.core.read = async () => {
+    const session = await read()
+    const basis = { generation: b.core.held().generation, record: first.id }
+    assert.equal(
+      await b.core.commit(basis, { session: sessionOf('b2'), claims, store: 'put' }),
+      'done',
+    )
+    faults.put = true
+    return session
+  }
+  await logoutSession(a.ctx, { localOnly: true })
+  faults.put = false
+  assert.equal(await records.get('session'), undefined)
+  assert.ok(revoked.includes('r-b2'), `revoked ${JSON.stringify(revoked)}: r-b2 left live`)
+})
