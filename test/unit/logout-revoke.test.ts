@@ -20,14 +20,20 @@ const readyToLogOut = (ctx: object) =>
     })),
   })
 
-test('a logout revokes the refresh token of the record it deleted', async () => {
-  const { tab, gap, revoked, records } = origin()
-  const [a, b] = [tab(), tab()]
+// Two tabs holding one stored session; A is about to log out.
+async function twoTabs() {
+  const fixture = origin()
+  const [a, b] = [fixture.tab(), fixture.tab()]
   const any = { generation: 'any', record: 'any' } as const
   const first = sessionOf('a1', now - 100)
   await a.core.commit(any, { session: first, claims, store: 'put' })
   await b.core.commit(any, { session: first, claims, store: 'keep' })
   readyToLogOut(a.ctx)
+  return { ...fixture, a, b, first }
+}
+
+test('a logout revokes the refresh token of the record it deleted', async () => {
+  const { a, b, first, gap, revoked, records } = await twoTabs()
   // B's refresh (under the lock, which logouts do not take) lands just before A's delete.
   const refreshed = sessionOf('b2')
   gap.beforeSessionSwap = async () => {
@@ -97,13 +103,7 @@ test("an IndexedDB tab that follows a memory tab's logout revokes the session th
 })
 
 test("a logout whose own mark storage refused still revokes another tab's newer record it deleted", async () => {
-  const { tab, revoked, records, faults } = origin()
-  const [a, b] = [tab(), tab()]
-  const any = { generation: 'any', record: 'any' } as const
-  const first = sessionOf('a1', now - 100)
-  await a.core.commit(any, { session: first, claims, store: 'put' })
-  await b.core.commit(any, { session: first, claims, store: 'keep' })
-  readyToLogOut(a.ctx)
+  const { a, b, first, revoked, records, faults } = await twoTabs()
   // B's refresh lands after A's read, and then storage refuses writes (a full quota), so the
   // logout marks the time in localStorage: that mark covers B's record by its login time.
   const read = a.core.read
