@@ -1,6 +1,11 @@
 import { dpopBinding, type Dpop } from './dpop-binding.js'
 import { OidcError, isOidcError } from './errors.js'
-import { validateIdToken, type IdTokenClaims, type SignatureExpectations } from './id-token.js'
+import {
+  isIssuedAhead,
+  validateIdToken,
+  type IdTokenClaims,
+  type SignatureExpectations,
+} from './id-token.js'
 import { createSession, type Session } from './session.js'
 import { fetchToken } from './token-endpoint.js'
 
@@ -33,10 +38,9 @@ const minimumAssumedLifetime = 60
 export const cannotVerifyNow = (error: unknown): boolean =>
   !isOidcError(error) || error.code === 'jwks_error' || error.code === 'discovery_error'
 
-// A refreshed ID token issued "in the future" says this clock is behind (or was set back):
-// checked again, without the time claims, once its turn comes.
-export const clockBehind = (error: unknown) =>
-  isOidcError(error) && (error.reason === 'iat' || error.reason === 'nbf')
+// A refreshed ID token issued "in the future" (a number ahead of this clock) says this clock is
+// behind, or was set back: it passed every other check, and waits for its turn.
+export const clockBehind = isIssuedAhead
 
 /**
  * Spends the refresh token (RFC 6749 section 6) and returns the next session. A new ID token
@@ -60,19 +64,23 @@ export async function refreshSession(options: RefreshOptions): Promise<Refreshed
   let claims = options.claims
   let pending: OidcError | undefined
   if (tokens.id_token) {
+    const expectations = {
+      issuer,
+      clientId,
+      now: now(),
+      tolerance: options.tolerance,
+      accessToken: tokens.access_token,
+      previous: options.claims,
+      algorithms: options.algorithms,
+      resolveKey: options.resolveKey,
+    }
     try {
-      claims = await validateIdToken(tokens.id_token, {
-        issuer,
-        clientId,
-        now: now(),
-        tolerance: options.tolerance,
-        accessToken: tokens.access_token,
-        previous: options.claims,
-        algorithms: options.algorithms,
-        resolveKey: options.resolveKey,
-      })
+      claims = await validateIdToken(tokens.id_token, expectations)
     } catch (error) {
-      if (!cannotVerifyNow(error) && !clockBehind(error)) throw error
+      // Ahead of this clock: every other check must pass now, or it really fails.
+      if (clockBehind(error))
+        await validateIdToken(tokens.id_token, { ...expectations, clockBehind: true })
+      else if (!cannotVerifyNow(error)) throw error
       pending = new OidcError('jwks_error', 'the refreshed ID token cannot be verified now', {
         cause: error,
       })
@@ -87,11 +95,9 @@ export async function refreshSession(options: RefreshOptions): Promise<Refreshed
       minimumAssumedLifetime,
     )
   const scope = tokens.scope ?? session.scope
-  const pendingIdToken = pending
-    ? tokens.id_token
-    : tokens.id_token
-      ? undefined
-      : session.pendingIdToken
+  // A pending ID token is checked with the access token it came with (`at_hash`): one that a
+  // refresh without an ID token replaced leaves the old claims as they are.
+  const pendingIdToken = pending ? tokens.id_token : undefined
   const next = createSession({
     idToken: pending || !tokens.id_token ? session.idToken : tokens.id_token,
     accessToken: tokens.access_token,

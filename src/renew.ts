@@ -1,12 +1,12 @@
 import type { FlowContext } from './context.js'
 import { OidcError, idTokenInvalid, isOidcError, safeCause } from './errors.js'
-import type { IdTokenClaims } from './id-token.js'
+import { validateIdToken, type IdTokenClaims } from './id-token.js'
 import { cannotVerifyNow, clockBehind, refreshSession, type Refreshed } from './refresh.js'
 import { revokeSession } from './revoke.js'
 import { silentSession } from './silent.js'
 import type { Basis } from './session-core.js'
 import { createSession, expiringAt, type Session } from './session.js'
-import { signatureExpectations, syncFromStorage, verifyIdToken } from './sync.js'
+import { signatureExpectations, syncFromStorage } from './sync.js'
 import { isRefusal } from './token-endpoint.js'
 import { withTabLock } from './tabs.js'
 
@@ -117,7 +117,9 @@ async function takeStored(ctx: FlowContext): Promise<Session> {
 }
 
 /**
- * Verifies the ID token a refresh brought that could not be verified when it came. Returns the
+ * Verifies the ID token a refresh brought that could not be verified when it came: every check of
+ * the refresh, as of when it came (`issuedAt`), with the access token it came with; an `iat` or
+ * `nbf` ahead of this clock waits until it is not (a clock behind never ends a session). Returns the
  * session it completes (a new record, so that other tabs take it), `undefined` while it still
  * cannot be verified, or `moved` when the session changed meanwhile.
  */
@@ -130,7 +132,16 @@ async function verifyPending(
 ): Promise<{ session: Session; claims: Readonly<IdTokenClaims> } | undefined | 'moved'> {
   let verified: Readonly<IdTokenClaims>
   try {
-    verified = await verifyIdToken(ctx, pendingIdToken, claims)
+    verified = await validateIdToken(pendingIdToken, {
+      issuer: ctx.config.issuer,
+      clientId: ctx.config.clientId,
+      now: held.issuedAt,
+      tolerance: ctx.config.clockTolerance,
+      accessToken: held.accessToken,
+      previous: claims,
+      clockBehind: true,
+      ...(await signatureExpectations(ctx)),
+    })
   } catch (error) {
     if (cannotVerifyNow(error)) {
       ctx.report(error as OidcError)
@@ -138,6 +149,12 @@ async function verifyPending(
     }
     await end(ctx, basis, error as OidcError)
     throw error
+  }
+  // Still ahead of this clock: it waits, as it did when it came.
+  const latest = ctx.now() + ctx.config.clockTolerance
+  if (verified.iat > latest || Number(verified.nbf) > latest) {
+    ctx.report(new OidcError('jwks_error', 'the refreshed ID token is ahead of this clock'))
+    return undefined
   }
   const { pendingIdToken: _, id: __, ...rest } = held
   const session = createSession({ ...rest, idToken: pendingIdToken })

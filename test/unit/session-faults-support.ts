@@ -78,6 +78,7 @@ export function origin() {
       config: {
         issuer,
         clientId: 'spa',
+        clockTolerance: 60,
         persist: memory ? 'memory' : 'indexeddb',
         fetch: async (_url: string, init: RequestInit) => {
           revoked.push(new URLSearchParams(init.body as URLSearchParams).get('token')!)
