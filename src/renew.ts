@@ -59,7 +59,7 @@ export function renewSession(ctx: FlowContext): Promise<Session> {
           })
         : await renewSilently(ctx, session, claims)
     } catch (error) {
-      throw await refreshFailed(ctx, basis, error)
+      throw await refreshFailed(ctx, basis, error, !!session.refreshToken)
     }
     const change = {
       session: next.session,
@@ -171,8 +171,14 @@ async function verifyPending(
 // signed out there; a timeout is no answer), or an ID token that really fails, ends the session
 // in every tab; anything else (network, 5xx, 429, no answer, an ID token "from the future" that
 // says this clock is behind) leaves it as it is.
-async function refreshFailed(ctx: FlowContext, basis: Basis, error: unknown): Promise<OidcError> {
-  if (isRefusal(error)) {
+async function refreshFailed(
+  ctx: FlowContext,
+  basis: Basis,
+  error: unknown,
+  refreshed: boolean,
+): Promise<OidcError> {
+  // A silent renewal's code exchange refused is no refused refresh: no refresh token was shown.
+  if (refreshed && isRefusal(error)) {
     const ended = loginRequired('the provider no longer accepts the refresh token', error)
     await end(ctx, basis, ended)
     return ended

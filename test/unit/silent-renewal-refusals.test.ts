@@ -1,0 +1,85 @@
+// A silent renewal (no refresh token) whose code exchange is refused (400 invalid_grant, or 400
+// with an empty body) is no refused refresh: a review found it ended the session everywhere.
+// The hidden iframe is a stand-in whose page hands the answer back over a real BroadcastChannel.
+import assert from 'node:assert/strict'
+import { before, test } from 'node:test'
+import type { FlowContext } from '../../src/context.js'
+import { renewSession } from '../../src/renew.js'
+import { createSession } from '../../src/session.js'
+import { createMemoryVault } from '../../src/vault.js'
+import { claims, idToken, issuer, now, origin, signIdToken } from './session-faults-support.js'
+
+before(signIdToken)
+
+const redirectUri = 'https://app.example.com/cb'
+
+function silentTab(answer: (state: string) => string, tokenResponse: () => Response) {
+  const { tab, records } = origin()
+  const a = tab()
+  const transactions = { ...createMemoryVault(), sweep: async () => {}, open: () => {} }
+  const ctx = Object.assign(a.ctx as FlowContext, {
+    config: {
+      ...a.ctx.config,
+      redirectUri,
+      scope: 'openid',
+      silentTimeout: 2,
+      fetch: async () => tokenResponse(),
+    },
+    transactions,
+    name: 'oidc-browser-test',
+    closed: new AbortController().signal,
+    provider: {
+      ...a.ctx.provider,
+      metadata: async () => ({
+        issuer,
+        authorization_endpoint: `${issuer}/auth`,
+        token_endpoint: `${issuer}/token`,
+        id_token_signing_alg_values_supported: ['ES256'],
+      }),
+      prefetchKeys: () => {},
+    },
+  })
+  // A hidden iframe whose page hands the provider's answer back, as handoff.ts does.
+  const g = globalThis as Record<string, unknown>
+  g.location = { origin: '' }
+  g.document = {
+    createElement: () => ({ hidden: false, src: '', remove() {} }),
+    body: {
+      append(frame: { src: string }) {
+        const state = new URL(frame.src).searchParams.get('state')!
+        const channel = new BroadcastChannel(ctx.name + state)
+        channel.onmessage = () => channel.close()
+        channel.postMessage({ url: answer(state), severed: false })
+      },
+    },
+  }
+  return { a, records }
+}
+
+const held = () =>
+  createSession({ idToken, accessToken: 'a1', issuedAt: now - 270, expiresAt: now + 30 })
+
+for (const [name, answer, token] of [
+  [
+    'its code exchange answered 400 invalid_grant',
+    (state: string) => `${redirectUri}?code=c&state=${state}`,
+    () => Response.json({ error: 'invalid_grant' }, { status: 400 }),
+  ],
+  [
+    'its code exchange answered 400 with an empty body',
+    (state: string) => `${redirectUri}?code=c&state=${state}`,
+    () => new Response('', { status: 400 }),
+  ],
+] as const)
+  test(`a silent renewal with ${name} keeps the session: token_error, not a refused refresh`, async () => {
+    const { a, records } = silentTab(answer, token)
+    const session = held()
+    await a.core.commit({ generation: 'any', record: 'any' }, { session, claims, store: 'put' })
+    const error = await renewSession(a.ctx).then(
+      () => undefined,
+      (caught) => caught,
+    )
+    assert.equal(error?.code, 'token_error')
+    assert.equal(a.core.state().status, 'signedIn', `state: ${JSON.stringify(a.core.state())}`)
+    assert.equal((await records.get('session')) !== undefined, true, 'still stored')
+  })
