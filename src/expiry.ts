@@ -24,7 +24,10 @@ export function createExpiryTimers({
       const delay = epoch * 1000 - Date.now()
       // Too far off for one timer: look again when this one fires.
       if (delay > maxTimerDelay) timers.push(setTimeout(() => schedule(session), maxTimerDelay))
-      else timers.push(setTimeout(task, Math.max(0, delay)))
+      // Timers run on their own clock, which the wall clock may lag (slewed, or set back): the
+      // task runs once the wall clock, which the renewal checks, says it is time.
+      else if (delay > 0) timers.push(setTimeout(() => at(epoch, task), delay))
+      else timers.push(setTimeout(task, 0))
     }
     at(expiringAt(session), onExpiring)
     at(session.expiresAt, onExpired)
