@@ -12,7 +12,6 @@ import { createTombstone } from '../../src/tombstone.js'
 import { followTab, syncFromStorage } from '../../src/sync.js'
 import { createMemoryVault, type Vault } from '../../src/vault.js'
 import { mapStorage, resolverOf, sign } from './helpers.js'
-import { refreshSession } from '../../src/refresh.js'
 import { renewSession } from '../../src/renew.js'
 import { createSession } from '../../src/session.js'
 import { createTabChannel, type TabMessage } from '../../src/tabs.js'
@@ -23,6 +22,7 @@ import {
   key,
   now,
   origin,
+  refreshWithAnswer,
   sessionOf,
   signIdToken,
 } from './session-faults-support.js'
@@ -126,27 +126,10 @@ test("a session refreshed while a memory tab's logout mark was not readable ends
 })
 
 test('a refresh keeps the login time that marks compare', async () => {
-  const fetchFn = (async () =>
-    Response.json({
-      access_token: 'a2',
-      token_type: 'Bearer',
-      refresh_token: 'r2',
-      expires_in: 300,
-    })) as typeof fetch
-  const old = { ...sessionOf('a1', now - 1000), refreshToken: 'r1' }
-  const refreshed = await refreshSession({
-    fetch: fetchFn,
-    tokenEndpoint: `${issuer}/token`,
-    issuer,
-    clientId: 'spa',
-    scope: 'openid',
-    now: () => now,
-    tolerance: 60,
-    session: old,
-    claims,
-    algorithms: ['ES256'],
-    resolveKey: resolverOf([key.jwk]),
-  })
+  const refreshed = await refreshWithAnswer(
+    { ...sessionOf('a1', now - 1000), refreshToken: 'r1' },
+    { access_token: 'a2', token_type: 'Bearer', refresh_token: 'r2', expires_in: 300 },
+  )
   assert.equal(refreshed.session.signedInAt, now - 1000)
 })
 

@@ -6,7 +6,6 @@ import assert from 'node:assert/strict'
 import { before, test } from 'node:test'
 import { OidcError } from '../../src/errors.js'
 import type { KeyResolver } from '../../src/id-token.js'
-import { refreshSession } from '../../src/refresh.js'
 import { renewSession } from '../../src/renew.js'
 import {
   claims,
@@ -14,10 +13,11 @@ import {
   key,
   now,
   origin,
+  refreshWithAnswer,
   sessionOf,
   signIdToken,
 } from './session-faults-support.js'
-import { rejectsWith, resolverOf, sign } from './helpers.js'
+import { rejectsWith, sign } from './helpers.js'
 
 before(signIdToken)
 
@@ -25,27 +25,18 @@ const unreachable: KeyResolver = async () => {
   throw new OidcError('jwks_error', 'keys out of reach')
 }
 
-function refreshWith(idToken: string, resolveKey: KeyResolver = resolverOf([key.jwk])) {
-  const answer = {
-    access_token: 'a2',
-    token_type: 'Bearer',
-    id_token: idToken,
-    refresh_token: 'r2',
-  }
-  return refreshSession({
-    fetch: (async () => Response.json({ ...answer, expires_in: 300 })) as typeof fetch,
-    tokenEndpoint: `${issuer}/token`,
-    issuer,
-    clientId: 'spa',
-    scope: 'openid',
-    now: () => now,
-    tolerance: 60,
-    session: { ...sessionOf('a1'), refreshToken: 'r1' },
-    claims,
-    algorithms: ['ES256'],
+const refreshWith = (idToken: string, resolveKey?: KeyResolver) =>
+  refreshWithAnswer(
+    { ...sessionOf('a1'), refreshToken: 'r1' },
+    {
+      access_token: 'a2',
+      token_type: 'Bearer',
+      id_token: idToken,
+      refresh_token: 'r2',
+      expires_in: 300,
+    },
     resolveKey,
-  })
-}
+  )
 
 const idTokenWith = (payload: Record<string, unknown>) =>
   sign({ iss: issuer, aud: 'spa', sub: 'alice', ...payload }, key)
@@ -99,20 +90,10 @@ test('a refreshed ID token ahead of this clock waits until it is not, then is ta
 test('a refresh without an ID token drops a pending one, which came with another access token', async () => {
   const ahead = await idTokenWith({ iat: now + 3600, exp: now + 7200 })
   const refreshed = await refreshWith(ahead)
-  const next = await refreshSession({
-    fetch: (async () =>
-      Response.json({ access_token: 'a3', token_type: 'Bearer', expires_in: 300 })) as typeof fetch,
-    tokenEndpoint: `${issuer}/token`,
-    issuer,
-    clientId: 'spa',
-    scope: 'openid',
-    now: () => now,
-    tolerance: 60,
-    session: { ...refreshed.session, refreshToken: 'r2' },
-    claims,
-    algorithms: ['ES256'],
-    resolveKey: resolverOf([key.jwk]),
-  })
+  const next = await refreshWithAnswer(
+    { ...refreshed.session, refreshToken: 'r2' },
+    { access_token: 'a3', token_type: 'Bearer', expires_in: 300 },
+  )
   assert.equal(next.session.pendingIdToken, undefined)
   assert.equal(next.claims, claims)
 })

@@ -3,7 +3,8 @@
 import { createAuthState } from '../../src/auth-state.js'
 import type { FlowContext } from '../../src/context.js'
 import { OidcError } from '../../src/errors.js'
-import { validateStoredIdToken, type IdTokenClaims } from '../../src/id-token.js'
+import { validateStoredIdToken, type IdTokenClaims, type KeyResolver } from '../../src/id-token.js'
+import { refreshSession } from '../../src/refresh.js'
 import { createSessionCore } from '../../src/session-core.js'
 import { createSession, type Session } from '../../src/session.js'
 import type { TabMessage } from '../../src/tabs.js'
@@ -115,4 +116,24 @@ export const sessionOf = (accessToken: string, issuedAt = now): Session =>
     refreshToken: `r-${accessToken}`,
     issuedAt,
     expiresAt: now + 300,
+  })
+
+/** A refresh of `session` (which holds a refresh token) that the token endpoint answers with `answer`. */
+export const refreshWithAnswer = (
+  session: Session & { refreshToken: string },
+  answer: Record<string, unknown>,
+  resolveKey: KeyResolver = resolverOf([key.jwk]),
+) =>
+  refreshSession({
+    fetch: (async () => Response.json(answer)) as typeof fetch,
+    tokenEndpoint: `${issuer}/token`,
+    issuer,
+    clientId: 'spa',
+    scope: 'openid',
+    now: () => now,
+    tolerance: 60,
+    session,
+    claims,
+    algorithms: ['ES256'],
+    resolveKey,
   })

@@ -4,7 +4,6 @@
 import assert from 'node:assert/strict'
 import { before, describe, test } from 'node:test'
 import { OidcError } from '../../src/errors.js'
-import { refreshSession } from '../../src/refresh.js'
 import { renewSession } from '../../src/renew.js'
 import { followTab, restore } from '../../src/sync.js'
 import { makeKey, rejectsWith, resolverOf, sign } from './helpers.js'
@@ -14,6 +13,7 @@ import {
   key,
   now,
   origin,
+  refreshWithAnswer,
   sessionOf,
   signIdToken,
 } from './session-faults-support.js'
@@ -107,28 +107,10 @@ describe('faults and races around the session core', () => {
       { iss: issuer, aud: 'spa', sub: 'alice', iat: now + 300, exp: now + 900 },
       key,
     )
-    const fetchFn = (async () =>
-      new Response(
-        JSON.stringify({
-          access_token: 'a2',
-          token_type: 'Bearer',
-          id_token: ahead,
-          refresh_token: 'r2',
-        }),
-      )) as typeof fetch
-    const refreshed = await refreshSession({
-      fetch: fetchFn,
-      tokenEndpoint: `${issuer}/token`,
-      issuer,
-      clientId: 'spa',
-      scope: 'openid',
-      now: () => now,
-      tolerance: 60,
-      session: { ...sessionOf('a1'), refreshToken: 'r1' },
-      claims,
-      algorithms: ['ES256'],
-      resolveKey: resolverOf([key.jwk]),
-    })
+    const refreshed = await refreshWithAnswer(
+      { ...sessionOf('a1'), refreshToken: 'r1' },
+      { access_token: 'a2', token_type: 'Bearer', id_token: ahead, refresh_token: 'r2' },
+    )
     assert.equal(refreshed.pending?.code, 'jwks_error')
     assert.equal(refreshed.session.pendingIdToken, ahead)
     assert.equal(refreshed.session.refreshToken, 'r2', 'the rotated tokens are kept')
