@@ -57,8 +57,7 @@ export class OidcClient extends AuthEventTarget {
   #restoring: Promise<void> | undefined
   #callback: Promise<CallbackResult> | undefined
   #renewing: Promise<Session> | undefined
-  // The re-read of storage after a wake (a visible tab, a page back from the cache): memory is
-  // trusted again once it has settled.
+  // A wake's re-read of storage (a visible tab, a page from the cache): memory waits for it.
   #waking: Promise<void> | undefined
   #closed = false
 
@@ -74,12 +73,11 @@ export class OidcClient extends AuthEventTarget {
           void this.#restoring.then(() => followTab(this.#ctx, message)).catch(() => {})
       },
     })
-    // Not before `init()`, nor while it runs: a restore reads storage itself, and a wake during
-    // its silent sign-in would end the state it keeps `initializing` and drop that sign-in.
-    const wake = () =>
-      void (this.#waking = this.#restoring?.then(() => this.#sync()))?.then(() =>
-        this.#renewIfDue(),
-      )
+    // Not before init(), nor during it: it would end the `initializing` a silent sign-in keeps.
+    const wake = () => {
+      this.#waking = this.#restoring?.then(() => this.#sync())
+      void this.#waking?.then(() => this.#renewIfDue())
+    }
     const stopWaking = listenForWake(wake, wake)
     this.#release = () => (this.#ctx.close(), stopWaking(), this.#expiry.schedule(undefined))
   }

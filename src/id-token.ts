@@ -2,6 +2,7 @@ import { compactVerify } from 'jose'
 import { encode } from 'jose/base64url'
 import type { JWK } from 'jose'
 import { OidcError, idTokenInvalid, isOidcError, safeCause, type IdTokenCheck } from './errors.js'
+import { deepFreeze } from './freeze.js'
 import { allowedAlgorithms } from './jwks.js'
 
 /** The payload of an ID token that passed validation. */
@@ -234,15 +235,6 @@ export async function calculateAtHash(accessToken: string, alg: string): Promise
     await crypto.subtle.digest(`SHA-${bits}`, new TextEncoder().encode(accessToken)),
   )
   return encode(digest.slice(0, digest.length / 2))
-}
-
-// A fresh parse that nothing else holds, and JSON has no cycles: frozen in place.
-export function deepFreeze<T>(value: T): T {
-  if (typeof value === 'object' && value !== null) {
-    Object.values(value).forEach(deepFreeze)
-    Object.freeze(value)
-  }
-  return value
 }
 
 function mint(payload: Record<string, unknown>): Readonly<IdTokenClaims> {

@@ -2,7 +2,7 @@ import type { FlowContext } from './context.js'
 import { OidcError } from './errors.js'
 import { heldToken, sendWithToken } from './authorized-fetch.js'
 import { fetchJson } from './http.js'
-import { deepFreeze } from './id-token.js'
+import { deepFreeze } from './freeze.js'
 
 /** The userinfo endpoint's answer: its claims, as the provider sent them. */
 export type UserInfo = Readonly<Record<string, unknown> & { sub: string }>
