@@ -29,6 +29,8 @@ export function createTombstone(
       return undefined
     }
   }
+  const snapshot = (storage: MarkStorage) =>
+    String([key, endedKey, lastLogoutKey].map((name) => storage.getItem(name)))
   const endedIds = (): unknown[] => {
     const ids = attempt((storage) => JSON.parse(storage.getItem(endedKey) ?? '[]') as unknown)
     return Array.isArray(ids) ? ids : []
@@ -46,12 +48,11 @@ export function createTombstone(
         storage.setItem(endedKey, JSON.stringify([id, ...endedIds()].slice(0, endedKept))),
       ),
     /** The marks as they stand, for `clear`. */
-    marks: () => attempt((storage) => [key, endedKey, lastLogoutKey].map(storage.getItem, storage)),
+    marks: () => attempt(snapshot),
     /** Lifts the marks, unless they changed since `marks()` gave `seen`. */
-    clear: (seen?: unknown) =>
+    clear: (seen?: string) =>
       attempt((storage) => {
-        const now = [key, endedKey, lastLogoutKey].map(storage.getItem, storage)
-        if (seen !== undefined && String(now) !== String(seen)) return
+        if (seen !== undefined && snapshot(storage) !== seen) return
         storage.removeItem(key)
         storage.removeItem(endedKey)
       }),
