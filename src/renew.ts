@@ -8,7 +8,7 @@ import type { Basis } from './session-core.js'
 import { createSession, expiringAt, type Session } from './session.js'
 import { signatureExpectations, syncFromStorage } from './sync.js'
 import { isRefusal } from './token-endpoint.js'
-import { withTabLock } from './tabs.js'
+import { endedMessage, withTabLock } from './tabs.js'
 
 const loginRequired = (message: string, cause?: unknown) =>
   new OidcError('login_required', message, cause === undefined ? {} : { cause })
@@ -199,9 +199,7 @@ async function refreshFailed(
 }
 
 async function end(ctx: FlowContext, basis: Basis, error: OidcError) {
-  const { code, reason } = error
-  const record = basis.record === 'any' ? undefined : basis.record
-  const tell = { type: 'ended', code, reason, record } as const
+  const tell = endedMessage(error, basis.record === 'any' ? undefined : basis.record)
   const outcome = await ctx.core.commit(basis, { store: 'delete', error, tell })
   if (outcome !== 'done') await syncFromStorage(ctx)
 }

@@ -9,7 +9,7 @@ import { allowedAlgorithms } from './jwks.js'
 import { cannotVerifyNow } from './refresh.js'
 import { revokeSession } from './revoke.js'
 import type { Session } from './session.js'
-import type { TabMessage } from './tabs.js'
+import { endedMessage, type TabMessage } from './tabs.js'
 
 /** The algorithms and key resolver for this provider's ID tokens. */
 export async function signatureExpectations(ctx: FlowContext): Promise<SignatureExpectations> {
@@ -86,11 +86,7 @@ export async function syncFromStorage(
       }
       const outcome = await core.commit(
         { generation, record: stored.id },
-        {
-          store: 'delete',
-          error,
-          tell: { type: 'ended', code: error.code, reason: error.reason, record: stored.id },
-        },
+        { store: 'delete', error, tell: endedMessage(error, stored.id) },
       )
       if (outcome === 'done') return
       continue

@@ -1,4 +1,4 @@
-import type { IdTokenCheck, OidcErrorCode } from './errors.js'
+import type { IdTokenCheck, OidcError, OidcErrorCode } from './errors.js'
 
 /**
  * What tabs tell each other: only that something happened; the receiver reads the vault.
@@ -17,6 +17,14 @@ export type TabMessage =
     }
 
 const endCodes: unknown[] = ['login_required', 'id_token_invalid']
+
+/** What the other tabs are told when the stored record `record` ended with `error`. */
+export const endedMessage = ({ code, reason }: OidcError, record?: string): TabMessage => ({
+  type: 'ended',
+  code,
+  reason,
+  record,
+})
 
 /**
  * A BroadcastChannel between the tabs of this origin; a no-op where there is none. Messages
