@@ -99,8 +99,10 @@ export function editRecord(page: Page, key: string, edit: string): Promise<void>
 export async function signedInTabs(
   { browser, op, iife }: Harness,
   count: number,
+  prepare?: (context: BrowserContext) => Promise<unknown>,
 ): Promise<{ context: BrowserContext; tabs: Page[] }> {
   const context = await newLoopbackContext(browser)
+  await prepare?.(context)
   await context.addInitScript((issuer) => (window.__testConfig = { issuer }), op.issuer)
   await context.clock.install()
   const first = await newApp(context, iife)

@@ -16,7 +16,11 @@ import {
 } from './app.js'
 import {
   accessTokenTtl,
+  countAsyncWork,
+  eventTypes,
   harnessHelpers,
+  quiet,
+  workCounts,
   readRecord,
   status,
   waitForStatus,
@@ -48,7 +52,8 @@ describe('a subscriber that logs out during the signedin notification', { timeou
       const seen: string[] = []
       client.subscribe((state: { status: string }) => {
         seen.push(`first:${state.status}`)
-        if (state.status === 'signedIn') void client.logout({ localOnly: true })
+        if (state.status === 'signedIn')
+          Object.assign(window, { loggingOut: client.logout({ localOnly: true }) })
       })
       client.subscribe((state: { status: string }) => seen.push(`second:${state.status}`))
       for (const type of ['signedin', 'signedout'])
@@ -56,9 +61,8 @@ describe('a subscriber that logs out during the signedin notification', { timeou
       Object.assign(window, { seen, second: client })
       await client.init()
     })
-    await page.waitForFunction(() => (window as any).second.getState().status === 'signedOut')
-    // Time for a loop to show, if there were one.
-    await page.waitForTimeout(300)
+    // Both of its flows are over: a loop would have shown in them.
+    await page.evaluate(() => (window as any).loggingOut)
     const seen = await page.evaluate(() => (window as any).seen)
     assert.deepEqual(seen, [
       'first:signedIn',
@@ -160,7 +164,8 @@ describe(
     }
 
     test('a logout in the other tab: the refreshed tokens are not stored and no tab is signed in again', async () => {
-      const { context, tabs } = await signedInTabs(harness, 2)
+      const { context, tabs } = await signedInTabs(harness, 2, countAsyncWork)
+      const counted = await workCounts(tabs)
       await makeTokensExpiring(context, tabs[0])
       const held = holdRefresh()
       try {
@@ -180,9 +185,12 @@ describe(
       }
       await settled(tabs[0])
       assert.ok(!(await storedKeys(tabs[0])).includes(sessionKey()), 'no session in storage')
-      // Time for a `refreshed` message to reach the other tab, if one were sent.
-      await tabs[1].waitForTimeout(300)
+      // A `refreshed` message, had one been sent, has reached the other tab and been acted on.
+      await quiet(tabs, counted)
       for (const tab of tabs) assert.equal(await status(tab), 'signedOut')
+      // Not even for a moment: its one sign-in is its restore.
+      const signIns = (await eventTypes(tabs[1])).filter((type) => type === 'signedin')
+      assert.equal(signIns.length, 1)
       const fresh = await newApp(context, iife)
       assert.equal((await ready(fresh)).state?.status, 'signedOut')
       await context.close()
@@ -214,7 +222,8 @@ describe(
     })
 
     test("a logout while a third tab verifies the other tab's refreshed session: that tab stays signed out", async () => {
-      const { context, tabs } = await signedInTabs(harness, 3)
+      const { context, tabs } = await signedInTabs(harness, 3, countAsyncWork)
+      const counted = await workCounts(tabs)
       const [refresher, leaver, watcher] = tabs
       // The watcher's WebCrypto answers only when the test says so: its takeover of the
       // refreshed session is still verifying when the logout arrives.
@@ -233,8 +242,8 @@ describe(
       await leaver.evaluate(() => window.client.logout({ localOnly: true }))
       await waitForStatus(tabs, 'signedOut')
       await watcher.evaluate(() => (window as any).openGate())
-      // Time for the takeover to finish, and to show if it signed the tab in again.
-      await watcher.waitForTimeout(300)
+      // The takeover has finished: it would have signed the tab in again by now.
+      await quiet(tabs, counted)
       assert.equal(await status(watcher), 'signedOut')
       assert.equal(
         await watcher.evaluate(() =>
