@@ -82,7 +82,7 @@ export function requireObject<T>(value: T, name: string): T {
 // How long a login transaction lives, seconds: a login's answer is taken only within it.
 export const loginLifetime = 600
 
-function requireSecureUrl(options: Record<string, unknown>, name: string): string {
+export function requireSecureUrl(options: Record<string, unknown>, name: string): string {
   const url = parseSecureUrl(options[name])
   if (!url) throw invalid(`"${name}" must be an absolute https URL (http only on a loopback host)`)
   // The string, not `url.hash`, which is empty for a bare "#".

@@ -69,7 +69,7 @@ export const isValidatedClaims = (value: unknown): value is Readonly<IdTokenClai
 /**
  * Validates an ID token from a token response (OpenID Connect Core 3.1.3.7) and returns its
  * claims, frozen. With `previous`, it is a refresh (Core 12.2): the nonce is not compared, and
- * `iss`, `sub`, `aud` (and `auth_time`, when both carry it) must be the session's. Throws
+ * `iss`, `sub`, `aud`, `azp` (and `auth_time`, when both carry it) must be the session's. Throws
  * `OidcError('id_token_invalid')` naming the check.
  */
 export async function validateIdToken(
@@ -84,27 +84,28 @@ export async function validateIdToken(
 }
 
 /**
- * Re-validates a stored ID token on restore: signature, `iss`, `aud` (and `azp`), and, with
- * `previous`, the same user. Its time claims are not checked again: the session outlives the ID
- * token. Nor is `at_hash`: the access token it came with may have been refreshed since.
+ * Re-validates a stored ID token on restore: signature, `iss`, `aud` (and `azp`). Its time
+ * claims are not checked again: the session outlives the ID token. Nor is `at_hash`: the access
+ * token it came with may have been refreshed since.
  */
 export async function validateStoredIdToken(
   token: string,
-  expectations: SignatureExpectations & AudienceExpectations & { previous?: IdTokenClaims },
+  expectations: SignatureExpectations & AudienceExpectations,
 ): Promise<Readonly<IdTokenClaims>> {
   const { payload } = await verifySignature(token, expectations)
   checkAudience(payload, expectations)
-  checkSameUser(payload, expectations.previous)
   return mint(payload)
 }
 
-// A refreshed token names the session's user (Core 12.2): each claim equals the session's.
+// A refreshed token names the session's user (Core 12.2): each claim equals the session's, and
+// `azp` is absent from both or the same in both.
 function checkSameUser(payload: Record<string, unknown>, previous?: IdTokenClaims) {
-  const same = (claim: 'aud' | 'sub' | 'auth_time', equal: boolean) => {
+  const same = (claim: 'aud' | 'sub' | 'azp' | 'auth_time', equal: boolean) => {
     if (previous && !equal) throw idTokenInvalid(claim, `refreshed ID token has another "${claim}"`)
   }
   same('aud', audienceKey(payload.aud) === audienceKey(previous?.aud))
   same('sub', payload.sub === previous?.sub)
+  same('azp', payload.azp === previous?.azp)
   same(
     'auth_time',
     previous?.auth_time === undefined ||

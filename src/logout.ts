@@ -1,11 +1,9 @@
 import type { FlowContext } from './context.js'
-import { requireObject } from './config.js'
-import { OidcError } from './errors.js'
+import { requireObject, requireSecureUrl } from './config.js'
 import { generateRandom } from './random.js'
 import { revokeSession } from './revoke.js'
 import type { Session } from './session.js'
 import { sweepTransactions } from './redirect-login.js'
-import { parseSecureUrl } from './url.js'
 
 /** Options of `logout()`. */
 export interface LogoutOptions {
@@ -26,12 +24,9 @@ export async function logoutSession(
 ): Promise<string | undefined> {
   requireObject(options, 'logout options')
   const postLogoutRedirectUri = options.postLogoutRedirectUri ?? ctx.config.postLogoutRedirectUri
-  if (
-    options.postLogoutRedirectUri !== undefined &&
-    !parseSecureUrl(options.postLogoutRedirectUri)
-  ) {
-    throw new OidcError('invalid_config', '"postLogoutRedirectUri" must be an absolute https URL')
-  }
+  // Held to the rules of the one given at construction.
+  if (options.postLogoutRedirectUri !== undefined)
+    requireSecureUrl(options as Record<string, unknown>, 'postLogoutRedirectUri')
   const { session: held } = ctx.core.held()
   // A tab that could not verify the stored session holds none, but its refresh token is live.
   const stored = await ctx.core.read().catch(() => undefined)

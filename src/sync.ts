@@ -22,20 +22,14 @@ export async function signatureExpectations(ctx: FlowContext): Promise<Signature
 
 /**
  * Verifies a stored ID token again: signature, `iss`, `aud` (its `exp` is not checked: the
- * session outlives the ID token), and, given the claims it follows, the same user.
+ * session outlives the ID token).
  */
 export async function verifyIdToken(
   ctx: FlowContext,
   idToken: string,
-  previous?: Readonly<IdTokenClaims>,
 ): Promise<Readonly<IdTokenClaims>> {
   const { issuer, clientId } = ctx.config
-  return validateStoredIdToken(idToken, {
-    issuer,
-    clientId,
-    ...(await signatureExpectations(ctx)),
-    ...(previous && { previous }),
-  })
+  return validateStoredIdToken(idToken, { issuer, clientId, ...(await signatureExpectations(ctx)) })
 }
 
 // Each attempt that finds the record or this tab moved on starts again; past this, the

@@ -107,7 +107,10 @@ for (const tab of ['a memory tab', 'a tab that fell back to memory'] as const) {
       }
       await login()
       await rejectsWith(logoutSession(ctx, null as never), 'invalid_config')
-      assert.equal(ctx.core.state().status, 'signedIn', 'options of the wrong type end nothing')
+      // A return address is held to the rules of the one given at construction.
+      for (const postLogoutRedirectUri of ['http://app.example/', 'https://app.example/#'])
+        await rejectsWith(logoutSession(ctx, { postLogoutRedirectUri }), 'invalid_config')
+      assert.equal(ctx.core.state().status, 'signedIn', 'bad options end nothing')
       assert.equal(await logoutSession(ctx, { localOnly: true }), undefined)
       assert.equal(items.size, 2, 'the logout left the mark, and which logout it was')
       const session = await login()

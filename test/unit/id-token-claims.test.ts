@@ -189,6 +189,16 @@ describe('refresh (Core 12.2)', () => {
     ))
   test('another-iss ends the session', () =>
     rejectsWith(refresh(claims({ iss: 'https://x' })), 'id_token_invalid', 'iss'))
+  test('an azp the original lacked ends the session', () =>
+    rejectsWith(refresh(claims({ azp: clientId })), 'id_token_invalid', 'azp'))
+  test("an azp is kept as the original's: the same is accepted, none ends the session", async () => {
+    const { nonce: _, ...rest } = base()
+    const original = await validate(await sign(claims({ azp: clientId }), rs256))
+    const again = async (payload: Record<string, unknown>) =>
+      validateIdToken(await sign(payload, rs256), { ...rest, previous: original })
+    assert.equal((await again(claims({ azp: clientId }))).azp, clientId)
+    await rejectsWith(again(claims()), 'id_token_invalid', 'azp')
+  })
   test('another-auth_time ends the session', () =>
     rejectsWith(refresh(claims({ auth_time: now - 5 })), 'id_token_invalid', 'auth_time'))
   test('an expired refreshed token ends the session', () =>
