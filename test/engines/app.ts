@@ -1,7 +1,8 @@
 // The test app (test/browser/pages, the built dist/) and a real provider, for every engine. The
 // app's config comes from a script the server writes (no engine-specific init scripts), so each
 // variant is a page of its own: `app` (script tag), `memory` (persist: 'memory'), `dpop`, `sandboxed`
-// (an opaque origin: no IndexedDB) and `strict` (a strict CSP with Trusted Types).
+// (an opaque origin: no IndexedDB), `strict` (a strict CSP with Trusted Types) and `hurried` (long
+// timers run 100 times faster: the page clock moved on, so a 5 s deadline passes in 50 ms).
 import { readFile } from 'node:fs/promises'
 import type { HarnessResult } from '../browser/app.js'
 import { startProvider, type ProviderOptions, type TestProvider } from '../support/provider.js'
@@ -9,7 +10,7 @@ import { repoRoot, startStaticServer, type StaticServer } from '../support/stati
 import type { Tab } from '../support/engines/index.js'
 import { readStoredRecords } from '../support/stored-records.js'
 
-export const variants = ['app', 'memory', 'dpop', 'sandboxed', 'strict'] as const
+export const variants = ['app', 'memory', 'dpop', 'sandboxed', 'strict', 'hurried'] as const
 export type Variant = (typeof variants)[number]
 
 export interface App {
@@ -56,7 +57,11 @@ export async function startApp(options: Omit<ProviderOptions, 'redirectUris'> = 
         `window.__testConfig = ${JSON.stringify(config)}\n` +
           'window.violations = []\n' +
           "document.addEventListener('securitypolicyviolation', (event) =>\n" +
-          "  window.violations.push(event.violatedDirective + ' ' + event.blockedURI))\n",
+          "  window.violations.push(event.violatedDirective + ' ' + event.blockedURI))\n" +
+          (variant === 'hurried'
+            ? '{\n  const wait = setTimeout\n' +
+              '  window.setTimeout = (task, ms, ...args) => wait(task, ms >= 1000 ? ms / 100 : ms, ...args)\n}\n'
+            : ''),
       )
     })
     const html = (variant === 'strict' ? csp : iife).replace(

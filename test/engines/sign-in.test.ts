@@ -1,4 +1,5 @@
-// Sign-in, restore, replay, tampering, logout and persist: 'memory', in every selected engine.
+// Sign-in, restore, replay, tampering, logout, persist: 'memory', DPoP and popup sign-in, in every
+// selected engine.
 import assert from 'node:assert/strict'
 import { after, before, describe, test } from 'node:test'
 import { launchEngine, selectedEngines, type Engine } from '../support/engines/index.js'
@@ -178,6 +179,44 @@ for (const name of selectedEngines()) {
       )
       assert.equal(silent, 'alice')
       assert.equal(await userinfo(), 'alice', "the silent sign-in's new key is bound too")
+      await context.close()
+    })
+
+    test('a click opens the provider in a popup, which hands the answer back and closes', async () => {
+      const context = await engine.newContext()
+      const tab = await context.open(app.url())
+      await ready(tab)
+      // The provider's session and grant, from a first login, answer the popup without a form
+      // (a logout here would revoke the grant, and the provider would ask for consent again).
+      assert.equal((await logIn(tab, app.op.issuer)).ok, true)
+      const before = await tab.evaluate(() => window.client.getAccessToken())
+      app.op.requests.length = 0
+      // A user's click: the popup opens only with one.
+      await tab.evaluate(() => {
+        // The window the library opens, to see it closed at the end.
+        const open = window.open
+        window.open = (...args) => ((window as any).popup = open.apply(window, args))
+        const button = document.createElement('button')
+        button.id = 'popup'
+        button.textContent = 'Sign in'
+        button.onclick = () =>
+          window.client.loginWithPopup().then(
+            (result: any) => ((window as any).outcome = result.claims.sub),
+            (error: any) => ((window as any).outcome = `${error.code}: ${error.message}`),
+          )
+        document.body.append(button)
+      })
+      await tab.click('#popup')
+      const outcome = await tab.waitFor(() => (window as any).outcome, undefined, {
+        message: 'the popup sign-in to end',
+      })
+      assert.equal(outcome, 'alice')
+      assert.equal(await status(tab), 'signedIn')
+      assert.ok(app.op.requests.includes('POST /token'), 'the code was redeemed')
+      assert.notEqual(await tab.evaluate(() => window.client.getAccessToken()), before)
+      await tab.waitFor(() => (window as any).popup.closed, undefined, {
+        message: 'the popup to close',
+      })
       await context.close()
     })
   })

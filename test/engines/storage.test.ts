@@ -65,8 +65,8 @@ for (const name of selectedEngines()) {
             }
           }),
       )
-      const tab = await context.open(app.url())
-      const started = Date.now()
+      // Its storage deadlines come in 50 ms, not 5 s.
+      const tab = await context.open(app.url('hurried'))
       assert.equal((await ready(tab)).state?.status, 'signedOut')
       assert.equal(await tab.evaluate(() => window.client.getState().error.code), 'storage_error')
       const login = await tab.evaluate(() =>
@@ -76,7 +76,6 @@ for (const name of selectedEngines()) {
         ),
       )
       assert.equal(login, 'storage_error')
-      assert.ok(Date.now() - started < 30_000, 'within the storage deadlines')
       await context.close()
     })
 
