@@ -19,27 +19,18 @@ import {
   until,
 } from './rogue-app.js'
 import { ready } from './app.js'
+import { mulberry32 } from '../support/random.js'
 
 const steps = Number(process.env.RANDOM_TABS_STEPS ?? 30)
 const seed = Number(process.env.RANDOM_TABS_SEED ?? Math.floor(Math.random() * 2 ** 31))
 
 const harness = useRogueHarness()
 
-/** mulberry32: a small seeded generator, so that a seed replays the same run. */
-function random(state: number) {
-  return () => {
-    state = (state + 0x6d2b79f5) | 0
-    let t = Math.imul(state ^ (state >>> 15), 1 | state)
-    t = (t + Math.imul(t ^ (t >>> 7), 61 | t)) ^ t
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296
-  }
-}
-
 test(
   `${steps} random steps over three tabs keep every session invariant (seed ${seed})`,
   { timeout: 600_000 },
   async (t) => {
-    const next = random(seed)
+    const next = mulberry32(seed)
     const pick = <T>(items: readonly T[]): T => items[Math.floor(next() * items.length)]
     const { rogue } = harness
     rogue.accessTokenTtl = 3600

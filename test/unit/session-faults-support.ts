@@ -60,13 +60,20 @@ export function origin() {
   const storage = mapStorage(new Map())
   // A `persist: 'memory'` tab keeps its session in a vault of its own, and the marks neither end
   // it nor are lifted by it (as context.ts wraps them).
-  const tab = (resolveKey = resolverOf([key.jwk]), { memory = false } = {}) => {
+  // `onMark`: this tab set a mark (what other tabs get a `storage` event for).
+  const tab = (
+    resolveKey = resolverOf([key.jwk]),
+    { memory = false, onMark }: { memory?: boolean; onMark?: (name: string) => void } = {},
+  ) => {
     // Messages from other tabs this tab has heard (the channel counts them in context.ts).
     const messages = { heard: 0 }
     // What this tab told the others.
     const posted: TabMessage[] = []
     const store = createAuthState(() => {})
-    const tombstone = createTombstone('ns', () => storage)
+    const tombstone = createTombstone('ns', () => ({
+      ...storage,
+      setItem: (name: string, value: string) => (storage.setItem(name, value), onMark?.(name)),
+    }))
     const own = createMemoryVault()
     const core = createSessionCore({
       vault: memory ? () => own : () => vault,
@@ -106,7 +113,7 @@ export function origin() {
   }
   // What a `persist: 'memory'` tab's logout leaves for the others: the mark alone.
   const memoryTabLogout = () => createTombstone('ns', () => storage).set(Date.now())
-  return { vault, records, faults, tab, revoked, gap, memoryTabLogout }
+  return { vault, records, faults, tab, revoked, gap, memoryTabLogout, storage }
 }
 
 export const sessionOf = (accessToken: string, issuedAt = now): Session =>
