@@ -7,6 +7,7 @@ import type { ProviderMetadata } from './discovery.js'
 import { OidcError, isOidcError, safeCause } from './errors.js'
 import { validateIdToken, type IdTokenClaims } from './id-token.js'
 import { createAuthorizationRequest, toLoginTransaction, type LoginOptions } from './login.js'
+import { revokeSession } from './revoke.js'
 import { createSession, type Session } from './session.js'
 import { signatureExpectations } from './sync.js'
 import { fetchToken } from './token-endpoint.js'
@@ -84,10 +85,15 @@ export async function commitLogin(
   ctx: FlowContext,
   { session, claims, returnTo }: Redeemed,
 ): Promise<CallbackResult> {
-  await ctx.core.commit(
+  const outcome = await ctx.core.commit(
     { generation: 'any', record: 'any' },
     { session, claims, store: 'put', tell: { type: 'changed' } },
   )
+  if (outcome !== 'done') {
+    // A logout in another tab came while it was being stored: its refresh token is revoked.
+    await revokeSession(ctx, session)
+    throw new OidcError('login_required', 'a logout ended the session while it was being stored')
+  }
   return returnTo === undefined ? { claims } : { claims, returnTo }
 }
 

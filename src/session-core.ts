@@ -108,7 +108,8 @@ export function createSessionCore({ vault, bound, store, tombstone, post }: Sess
           .set('logout', generateRandom())
           .catch(() => tombstone.set(Date.now()))
       // A login lifts the marks, but not one an ending set while it was being stored.
-      const marks = next && basis.record === 'any' && tombstone.marks()
+      const login = next && basis.record === 'any'
+      const marks = login && tombstone.marks()
       try {
         const before = await vault().swap('session', (record) => (matches(record) ? next : record))
         if (!matches(before)) return 'conflict'
@@ -123,7 +124,16 @@ export function createSessionCore({ vault, bound, store, tombstone, post }: Sess
         if (change.logout) tombstone.set(Math.max(Date.now(), (held?.issuedAt ?? 0) * 1000))
         else markEnded(basis)
       }
-      if (marks) tombstone.clear(marks)
+      if (login) {
+        if (marks) tombstone.clear(marks)
+        // A logout that came while it was being stored wins: it ends this login too.
+        if (tombstone.covers(next)) return 'conflict'
+        // A tab that read it while the marks still covered it may have deleted it meanwhile.
+        if (marks)
+          await vault()
+            .swap('session', (record) => record ?? next)
+            .catch(() => {})
+      }
     }
     generation++
     held = change.session

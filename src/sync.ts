@@ -53,8 +53,11 @@ export async function syncFromStorage(
     // Discovery and the keys, to verify what is stored, come in the same read transaction.
     ctx.provider.preload()
     const stored = await core.read()
-    if (stored?.id === held?.id && core.state().status === 'signedIn') return
+    // Nothing moved: not here (a commit while storage was read), nor in storage.
+    if (stored?.id === held?.id && core.held().generation === generation && held) return
     if (!stored) {
+      // A logout's mark may be heard of (its `storage` event) before the logout's message.
+      loggedOut ||= !!held && ctx.tombstone.loggedOut(held)
       // A session storage refused is this tab's alone, until a logout. The logout's tab may not
       // have known this one's refresh token (refused by storage, or behind a memory tab's mark).
       if (unstored && !loggedOut) return

@@ -31,6 +31,11 @@ export function createTombstone(
   }
   const snapshot = (storage: MarkStorage) =>
     String([key, endedKey, lastLogoutKey].map((name) => storage.getItem(name)))
+  const loggedOut = ({
+    issuedAt,
+    signedInAt = issuedAt,
+  }: Pick<Session, 'issuedAt' | 'signedInAt'>) =>
+    attempt((storage) => signedInAt * 1000 <= Number(storage.getItem(key) ?? NaN)) ?? false
   const endedIds = (): unknown[] => {
     const ids = attempt((storage) => JSON.parse(storage.getItem(endedKey) ?? '[]') as unknown)
     return Array.isArray(ids) ? ids : []
@@ -47,8 +52,11 @@ export function createTombstone(
       attempt((storage) =>
         storage.setItem(endedKey, JSON.stringify([id, ...endedIds()].slice(0, endedKept))),
       ),
-    /** The marks as they stand, for `clear`. */
-    marks: () => attempt(snapshot),
+    /** The marks as they stand, for `clear`; `undefined` when there is none to lift. */
+    marks: () =>
+      attempt((storage) =>
+        (storage.getItem(key) ?? storage.getItem(endedKey)) ? snapshot(storage) : undefined,
+      ),
     /** Lifts the marks, unless they changed since `marks()` gave `seen`. */
     clear: (seen?: string) =>
       attempt((storage) => {
@@ -70,13 +78,10 @@ export function createTombstone(
       return () => removeEventListener('storage', onStorage)
     },
     /** True when a stored session was ended since: logged out after its login, or itself. */
-    covers: ({
-      id,
-      issuedAt,
-      signedInAt = issuedAt,
-    }: Pick<Session, 'id' | 'issuedAt' | 'signedInAt'>) =>
-      (attempt((storage) => signedInAt * 1000 <= Number(storage.getItem(key) ?? NaN)) ?? false) ||
-      endedIds().includes(id),
+    covers: (session: Pick<Session, 'id' | 'issuedAt' | 'signedInAt'>) =>
+      loggedOut(session) || endedIds().includes(session.id),
+    /** True when a logout's mark ends the session: it was logged out after its login. */
+    loggedOut,
   }
 }
 

@@ -52,11 +52,12 @@ function tabs() {
   const seenByB = new Map<string, string>()
   const tab = (items: Map<string, string>) => {
     const posted: TabMessage[] = []
+    const tombstone = createTombstone('ns', () => mapStorage(items))
     const core = createSessionCore({
       vault: () => vault,
       bound: false,
       store: createAuthState(() => {}),
-      tombstone: createTombstone('ns', () => mapStorage(items)),
+      tombstone,
       post: (message) => posted.push(message),
     })
     const ctx = {
@@ -68,8 +69,9 @@ function tabs() {
         preload: () => {},
       },
       inMemory: () => false,
+      tombstone,
     } as unknown as FlowContext
-    return { core, ctx, posted, tombstone: createTombstone('ns', () => mapStorage(items)) }
+    return { core, ctx, posted, tombstone }
   }
   const [a, b] = [tab(seenByA), tab(seenByB)]
   const catchUp = () => seenByA.forEach((value, name) => seenByB.set(name, value))

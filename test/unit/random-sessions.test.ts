@@ -1,4 +1,4 @@
-// Randomized runs of three tabs over one origin's session core: logins, refreshes, logouts and
+// Randomized runs of four tabs (one of them `persist: 'memory'`) over one origin's session core: logins, refreshes, logouts and
 // reloads, several at once, with each storage call delayed a random number of turns, messages
 // delivered in a random order (in order per sender, as BroadcastChannel does), storage that
 // refuses writes for a while, and a provider that rotates refresh tokens, fails now and then,
@@ -32,7 +32,7 @@ installWebLocks()
 // run, so that a run takes the same turns whether or not others ran before it.
 before(() => Response.json({}).json())
 
-test(`${seeds.length} random runs of ${steps} steps over three tabs keep the session invariants`, async (t) => {
+test(`${seeds.length} random runs of ${steps} steps over four tabs keep the session invariants`, async (t) => {
   t.diagnostic(`seeds ${seeds.join(' ')}`)
   for (const seed of seeds) await run(seed)
 })
@@ -79,22 +79,23 @@ async function run(seed: number) {
     queues.get(key)!.messages.push(message)
   }
   let opened = 0
-  function openTab() {
-    // A mark's `storage` event comes to the other tabs (each mark written is a new value); the
-    // client listens to the logout and ended marks.
+  // The last tab is a `persist: 'memory'` one.
+  function openTab(memory = false) {
+    // A mark's `storage` event comes to the other tabs that watch marks (each mark written is a
+    // new value): those of IndexedDB, for the logout and ended marks.
     const tab = shared.tab(undefined, {
+      memory,
       onMark: (name) => {
         if (name.endsWith('lastlogout')) return
         for (const other of tabs)
-          if (other !== self) send(self, other, 'storage', { type: 'changed' })
+          if (other !== self && !other.memory) send(self, other, 'storage', { type: 'changed' })
       },
     })
-    const self = { ...tab, id: ++opened, sent: 0 }
+    const self = { ...tab, id: ++opened, sent: 0, memory }
     const ctx = tab.ctx as any
     Object.assign(ctx, {
       now: () => clock,
       transactions: { sweep: async () => {} },
-      tombstone: createTombstone('ns', () => shared.storage),
     })
     ctx.config.fetch = provider.fetch
     const { metadata } = ctx.provider
@@ -105,7 +106,7 @@ async function run(seed: number) {
     return self
   }
   type Tab = ReturnType<typeof openTab>
-  const tabs: Tab[] = [openTab(), openTab(), openTab()]
+  const tabs: Tab[] = [openTab(), openTab(), openTab(), openTab(true)]
   for (const tab of tabs) await restore(tab.ctx)
 
   // Work started by a message a tab heard, to settle before the invariants are checked.
@@ -121,8 +122,10 @@ async function run(seed: number) {
     )
     if (waiting.length === 0) return false
     const { to, messages } = pick(waiting)
-    to.messages.heard++
-    following.push(followTab(to.ctx, messages.shift()!).catch(() => {}))
+    const message = messages.shift()!
+    // As the client counts them: a memory tab hears only logouts.
+    if (!to.memory || message.type === 'logout') to.messages.heard++
+    following.push(followTab(to.ctx, message).catch(() => {}))
     return true
   }
 
@@ -167,7 +170,7 @@ async function run(seed: number) {
       // A reload is a new page: taken alone, once nothing is under way.
       const index = Math.floor(random() * tabs.length)
       log.push(`reload ${index}`)
-      tabs[index] = openTab()
+      tabs[index] = openTab(tabs[index].memory)
       await restore(tabs[index].ctx)
     } else {
       const heldBefore = tabs.map((tab) => tab.core.held().session?.refreshToken)
@@ -190,6 +193,9 @@ async function run(seed: number) {
         // A logout ends every session it reaches: the refresh tokens held or stored are revoked.
         for (const token of [...heldBefore, storedBefore?.refreshToken])
           if (token && !provider.revoked(token)) fail(`refresh token ${token} outlived the logout`)
+        // It means "sign this user out everywhere": memory tabs too.
+        for (const [index, tab] of tabs.entries())
+          if (tab.core.held().session) fail(`tab ${index} is still signed in after the logout`)
       }
     }
     log.push(`=> ${await summary()}`)
@@ -230,8 +236,8 @@ async function run(seed: number) {
       const { status } = tab.core.state()
       if ((status === 'signedIn') !== !!session)
         fail(`tab ${index} is ${status} holding ${session ? 'a session' : 'none'}`)
-      // A session storage refused is this tab's alone until a logout.
-      if (unstored) continue
+      // A session storage refused, or a memory tab's, is this tab's alone until a logout.
+      if (unstored || tab.memory) continue
       if (stored && session?.id !== stored.id)
         fail(`tab ${index} is ${status}, not serving the stored ${stored.accessToken}`)
       if (!stored && session)

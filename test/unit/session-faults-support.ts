@@ -102,6 +102,7 @@ export function origin() {
         resolveKey,
         preload: () => {},
       },
+      tombstone,
       report: () => {},
       useMemory: () => {},
       now: () => now,
@@ -109,7 +110,7 @@ export function origin() {
       heard: () => messages.heard,
       inMemory: () => memory,
     } as unknown as FlowContext
-    return { core, ctx, messages, posted }
+    return { core, ctx, messages, posted, tombstone }
   }
   // What a `persist: 'memory'` tab's logout leaves for the others: the mark alone.
   const memoryTabLogout = () => createTombstone('ns', () => storage).set(Date.now())
