@@ -9,6 +9,7 @@ import type { KeyResolver } from '../../src/id-token.js'
 import { renewSession } from '../../src/renew.js'
 import {
   claims,
+  idToken,
   issuer,
   key,
   now,
@@ -63,6 +64,7 @@ for (const [name, payload, reason] of [
     await rejectsWith(refreshWith(bad), 'id_token_invalid')
     const refreshed = await refreshWith(bad, unreachable)
     assert.equal(refreshed.session.pendingIdToken, bad)
+    assert.equal(refreshed.session.idToken, idToken, 'the verified one stays, for restores')
     const { outcome, a } = await nextChance(refreshed)
     assert.equal(outcome, `id_token_invalid/${reason}`)
     assert.equal(a.core.state().status, 'signedOut')
@@ -96,4 +98,15 @@ test('a refresh without an ID token drops a pending one, which came with another
   )
   assert.equal(next.session.pendingIdToken, undefined)
   assert.equal(next.claims, claims)
+})
+
+test('a pending ID token whose keys are still out of reach keeps the session, and stays pending', async () => {
+  const good = await idTokenWith({ iat: now, exp: now + 600 })
+  const refreshed = await refreshWith(good, unreachable)
+  const a = origin().tab(unreachable)
+  const any = { generation: 'any', record: 'any' } as const
+  await a.core.commit(any, { session: refreshed.session, claims, store: 'put' })
+  assert.equal(await renewSession(a.ctx).then((session) => session.accessToken), 'a2')
+  assert.equal(a.core.state().status, 'signedIn')
+  assert.equal(a.core.held().session?.pendingIdToken, good)
 })
