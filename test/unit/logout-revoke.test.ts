@@ -9,10 +9,9 @@ import { claims, now, origin, sessionOf, signIdToken } from './session-faults-su
 
 before(signIdToken)
 
-// What logoutSession uses beyond the fixture's context: a sweep, and a tombstone of its own.
+// A tombstone of its own for logoutSession, whose marks no tab reads.
 const readyToLogOut = (ctx: object) =>
   Object.assign(ctx, {
-    transactions: { sweep: async () => {} },
     tombstone: createTombstone('ns', () => ({
       getItem: () => null,
       setItem() {},
@@ -121,4 +120,15 @@ test("a logout whose own mark storage refused still revokes another tab's newer 
   faults.put = false
   assert.equal(await records.get('session'), undefined)
   assert.ok(revoked.includes('r-b2'), `revoked ${JSON.stringify(revoked)}: r-b2 left live`)
+})
+
+test("a memory tab's logout revokes the IndexedDB session its mark ends, which no open tab holds", async () => {
+  const { tab, revoked } = origin()
+  const [idb, memory] = [tab(), tab(undefined, { memory: true })]
+  const any = { generation: 'any', record: 'any' } as const
+  await idb.core.commit(any, { session: sessionOf('i1', now - 100), claims, store: 'put' })
+  await memory.core.commit(any, { session: sessionOf('m1'), claims, store: 'put' })
+  // The IndexedDB tab was closed: nobody follows the logout to revoke what it held.
+  await logoutSession(memory.ctx, { localOnly: true })
+  assert.deepEqual(revoked.sort(), ['r-i1', 'r-m1'])
 })

@@ -19,9 +19,10 @@ export function installWebLocks() {
 
 /**
  * A token endpoint that rotates refresh tokens, and revokes a grant when a spent token of it is
- * presented again (reuse detection). One answer in ten is a 503.
+ * presented again (reuse detection). One answer in ten is a 503; `revokeAll` is the provider
+ * ending every grant (an admin, a password change).
  */
-export function grantsProvider(chance: (p: number) => boolean) {
+export function grantsProvider(chance: (p: number) => boolean, idToken: string) {
   let grants = 0
   let tokens = 0
   // Each refresh token names its grant; a grant's live token is the last one it issued.
@@ -39,6 +40,7 @@ export function grantsProvider(chance: (p: number) => boolean) {
   return {
     reused,
     grant: () => issue(++grants),
+    revokeAll: () => live.forEach((_, grant) => revokedGrants.add(grant)),
     revoked: (token: string) => revokedGrants.has(grantOf.get(token)!),
     fetch: async (url: string, init: RequestInit) => {
       const body = new URLSearchParams(init.body as URLSearchParams)
@@ -60,6 +62,8 @@ export function grantsProvider(chance: (p: number) => boolean) {
         token_type: 'Bearer',
         expires_in: 0,
         refresh_token: issue(grant),
+        // Half the answers bring a new ID token, which the keys must verify.
+        ...(chance(0.5) && { id_token: idToken }),
       })
     },
   }

@@ -10,13 +10,16 @@ import { before, test } from 'node:test'
 import { logoutSession } from '../../src/logout.js'
 import { commitLogin } from '../../src/redirect-login.js'
 import { renewSession } from '../../src/renew.js'
+import { OidcError } from '../../src/errors.js'
+import type { KeyResolver } from '../../src/id-token.js'
 import { createSession, type Session } from '../../src/session.js'
 import { followTab, restore } from '../../src/sync.js'
 import type { TabMessage } from '../../src/tabs.js'
 import { createTombstone } from '../../src/tombstone.js'
 import { mulberry32 } from '../support/random.js'
 import { grantsProvider, installWebLocks } from './random-sessions-support.js'
-import { claims, idToken, issuer, now, origin, signIdToken } from './session-faults-support.js'
+import { resolverOf } from './helpers.js'
+import { claims, idToken, issuer, key, now, origin, signIdToken } from './session-faults-support.js'
 
 before(signIdToken)
 
@@ -62,7 +65,13 @@ async function run(seed: number) {
       }
     }) as never
   }
-  const provider = grantsProvider(chance)
+  const provider = grantsProvider(chance, idToken)
+  // The provider's keys are out of reach for a while (a failed JWKS fetch): "cannot verify now".
+  let keysOut = false
+  const resolveKey: KeyResolver = async (header, token) => {
+    if (keysOut) throw new OidcError('jwks_error', 'keys out of reach')
+    return resolverOf([key.jwk])(header, token)
+  }
   // What a new tab would restore: the stored record, unless an ending's mark covers it.
   const marks = createTombstone('ns', () => shared.storage)
   async function liveStored() {
@@ -83,7 +92,7 @@ async function run(seed: number) {
   function openTab(memory = false) {
     // A mark's `storage` event comes to the other tabs that watch marks (each mark written is a
     // new value): those of IndexedDB, for the logout and ended marks.
-    const tab = shared.tab(undefined, {
+    const tab = shared.tab(resolveKey, {
       memory,
       onMark: (name) => {
         if (name.endsWith('lastlogout')) return
@@ -93,10 +102,7 @@ async function run(seed: number) {
     })
     const self = { ...tab, id: ++opened, sent: 0, memory }
     const ctx = tab.ctx as any
-    Object.assign(ctx, {
-      now: () => clock,
-      transactions: { sweep: async () => {} },
-    })
+    ctx.now = () => clock
     ctx.config.fetch = provider.fetch
     const { metadata } = ctx.provider
     ctx.provider.metadata = async () => ({
@@ -147,7 +153,9 @@ async function run(seed: number) {
     faults: async () => {
       shared.faults.put = chance(0.3)
       shared.faults.delete = chance(0.3)
+      keysOut = chance(0.3)
     },
+    revokeAll: async () => provider.revokeAll(),
   }
   const log: string[] = []
   const fail = (what: string) => assert.fail(`seed ${seed}: ${what}\n  after: ${log.join('\n')}`)
@@ -163,6 +171,7 @@ async function run(seed: number) {
         'refresh',
         'logout',
         'faults',
+        'revokeAll',
         'reload',
       ] as const),
     )
@@ -236,8 +245,15 @@ async function run(seed: number) {
       const { status } = tab.core.state()
       if ((status === 'signedIn') !== !!session)
         fail(`tab ${index} is ${status} holding ${session ? 'a session' : 'none'}`)
-      // A session storage refused, or a memory tab's, is this tab's alone until a logout.
-      if (unstored || tab.memory) continue
+      // A session storage refused, or a memory tab's, is this tab's alone until a logout. A tab
+      // that cannot verify the stored session now says so, and takes it at its next chance.
+      const state = tab.core.state()
+      if (
+        unstored ||
+        tab.memory ||
+        (state.status === 'signedOut' && state.error?.code === 'jwks_error')
+      )
+        continue
       if (stored && session?.id !== stored.id)
         fail(`tab ${index} is ${status}, not serving the stored ${stored.accessToken}`)
       if (!stored && session)

@@ -103,6 +103,8 @@ export function origin() {
         preload: () => {},
       },
       tombstone,
+      // Login transactions, always in IndexedDB, where a memory tab's logout reads the session.
+      transactions: { sweep: async () => {}, get: (name: string) => vault.get(name) },
       report: () => {},
       useMemory: () => {},
       now: () => now,
