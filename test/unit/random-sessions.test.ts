@@ -4,7 +4,9 @@
 // refuses writes for a while, and a provider that rotates refresh tokens, fails now and then,
 // and revokes the grant of a refresh token presented twice. After each step settles, the
 // SPEC's session invariants are checked. RANDOM_SESSIONS_RUNS and RANDOM_SESSIONS_STEPS set the
-// size; RANDOM_SESSIONS_SEED replays one run (its seed is in the failure message).
+// size; RANDOM_SESSIONS_SEED replays one run's choices (its seed is in the failure message, with
+// each step and the state it left). WebCrypto answers from Node's thread pool, so a replay may
+// interleave some steps otherwise: the states in the message are what to read.
 import assert from 'node:assert/strict'
 import { before, test } from 'node:test'
 import { logoutSession } from '../../src/logout.js'
