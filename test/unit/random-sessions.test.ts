@@ -1,11 +1,12 @@
-// Randomized runs of four tabs (one of them `persist: 'memory'`) over one origin's session core: logins, refreshes, logouts and
-// reloads, several at once, with each storage call delayed a random number of turns, messages
-// delivered in a random order (in order per sender, as BroadcastChannel does), storage that
-// refuses writes for a while, and a provider that rotates refresh tokens, fails now and then,
-// and revokes the grant of a refresh token presented twice. After each step settles, the
-// SPEC's session invariants are checked. RANDOM_SESSIONS_RUNS and RANDOM_SESSIONS_STEPS set the
-// size; RANDOM_SESSIONS_SEED replays one run's choices (its seed is in the failure message, with
-// each step and the state it left). WebCrypto answers from Node's thread pool, so a replay may
+// Randomized runs of four tabs (one of them `persist: 'memory'`) over one origin's session
+// core: logins, refreshes, logouts and reloads, several at once, with each storage call delayed
+// a random number of turns, messages delivered in a random order (in order per sender, as
+// BroadcastChannel does), storage that refuses writes and keys out of reach for a while, and a
+// provider that rotates refresh tokens, fails now and then, revokes the grant of a refresh
+// token presented twice, and may revoke every grant. After each step settles, the SPEC's
+// session invariants are checked. RANDOM_SESSIONS_RUNS and RANDOM_SESSIONS_STEPS set the size;
+// RANDOM_SESSIONS_SEED replays one run's choices (its seed is in the failure message, with each
+// step and the state it left). WebCrypto answers from Node's thread pool, so a replay may
 // interleave some steps otherwise: the states in the message are what to read.
 import assert from 'node:assert/strict'
 import { before, test } from 'node:test'
