@@ -1,5 +1,41 @@
-// The parts of the randomized session runs that stand for the browser and the provider: one
-// profile's Web Locks, and a token endpoint that rotates refresh tokens.
+// The parts of the randomized session runs that stand for the browser and the provider (one
+// profile's Web Locks, a token endpoint that rotates refresh tokens), and the invariants.
+import type { Session } from '../../src/session.js'
+import type { origin } from './session-faults-support.js'
+
+/** A tab of the runs: the fixture's, and whether its session is `persist: 'memory'`. */
+type Tab = ReturnType<ReturnType<typeof origin>['tab']> & { memory: boolean }
+
+/** Each tab's token (`!`: held in memory only, storage refused it), storage's, the faults. */
+export function summary(tabs: Tab[], stored: Session | undefined, faults: Record<string, boolean>) {
+  const tab = ({ core }: Tab) =>
+    `${core.held().session?.accessToken ?? 'out'}${core.held().unstored ? '!' : ''}`
+  const refused = Object.entries(faults).flatMap(([name, on]) => (on ? [` ${name}-refused`] : []))
+  return `${tabs.map(tab).join(' ')} stored ${stored?.accessToken ?? 'none'}${refused.join('')}`
+}
+
+/**
+ * The invariant a settled origin breaks, if any: no refresh token presented twice; `signedIn`
+ * exactly when a session is held; and each IndexedDB tab serving the live stored session, or
+ * none when none is stored. A session storage refused, or a memory tab's, is that tab's alone
+ * until a logout; a tab that cannot verify the stored session now says so (`jwks_error`) and
+ * takes it at its next chance.
+ */
+export function brokenInvariant(tabs: Tab[], stored: Session | undefined, reused: string[]) {
+  if (reused.length > 0) return `a spent refresh token was presented: ${reused}`
+  for (const [index, tab] of tabs.entries()) {
+    const { session, unstored } = tab.core.held()
+    const state = tab.core.state()
+    if ((state.status === 'signedIn') !== !!session)
+      return `tab ${index} is ${state.status} holding ${session ? 'a session' : 'none'}`
+    if (unstored || tab.memory) continue
+    if (state.status === 'signedOut' && state.error?.code === 'jwks_error') continue
+    if (stored && session?.id !== stored.id)
+      return `tab ${index} is ${state.status}, not serving the stored ${stored.accessToken}`
+    if (!stored && session) return `tab ${index} serves ${session.accessToken}, which storage ended`
+  }
+  return undefined
+}
 
 /** One lock manager for every tab, as a browser profile has: exclusive locks, granted in order. */
 export function installWebLocks() {

@@ -20,7 +20,12 @@ import { followTab, restore } from '../../src/sync.js'
 import type { TabMessage } from '../../src/tabs.js'
 import { createTombstone } from '../../src/tombstone.js'
 import { mulberry32 } from '../support/random.js'
-import { grantsProvider, installWebLocks } from './random-sessions-support.js'
+import {
+  brokenInvariant,
+  grantsProvider,
+  installWebLocks,
+  summary,
+} from './random-sessions-support.js'
 import { resolverOf } from './helpers.js'
 import { claims, idToken, issuer, key, now, origin, signIdToken } from './session-faults-support.js'
 
@@ -210,8 +215,10 @@ async function run(seed: number) {
           if (tab.core.held().session) fail(`tab ${index} is still signed in after the logout`)
       }
     }
-    log.push(`=> ${await summary()}`)
-    await check()
+    const stored = await liveStored()
+    log.push(`=> ${summary(tabs, stored, shared.faults)}`)
+    const broken = brokenInvariant(tabs, stored, provider.reused)
+    if (broken) fail(broken)
   }
   // What is still under way ends before the next run starts, so that a seed replays alone.
   await settle()
@@ -229,38 +236,5 @@ async function run(seed: number) {
       tabs.some((tab) => tab.sent < tab.posted.length) ||
       [...queues.values()].some(({ to, messages }) => messages.length > 0 && tabs.includes(to))
     )
-  }
-
-  // Each tab's state and token (`!`: held in memory only), storage's, and the faults.
-  async function summary() {
-    const tab = ({ core }: Tab) =>
-      `${core.held().session?.accessToken ?? 'out'}${core.held().unstored ? '!' : ''}`
-    const stored = (await shared.records.get('session')) as { accessToken?: string } | undefined
-    const { put, delete: del } = shared.faults
-    return `${tabs.map(tab).join(' ')} stored ${stored?.accessToken ?? 'none'}${put ? ' put-refused' : ''}${del ? ' delete-refused' : ''}`
-  }
-
-  async function check() {
-    if (provider.reused.length > 0) fail(`a spent refresh token was presented: ${provider.reused}`)
-    const stored = await liveStored()
-    for (const [index, tab] of tabs.entries()) {
-      const { session, unstored } = tab.core.held()
-      const { status } = tab.core.state()
-      if ((status === 'signedIn') !== !!session)
-        fail(`tab ${index} is ${status} holding ${session ? 'a session' : 'none'}`)
-      // A session storage refused, or a memory tab's, is this tab's alone until a logout. A tab
-      // that cannot verify the stored session now says so, and takes it at its next chance.
-      const state = tab.core.state()
-      if (
-        unstored ||
-        tab.memory ||
-        (state.status === 'signedOut' && state.error?.code === 'jwks_error')
-      )
-        continue
-      if (stored && session?.id !== stored.id)
-        fail(`tab ${index} is ${status}, not serving the stored ${stored.accessToken}`)
-      if (!stored && session)
-        fail(`tab ${index} serves ${session.accessToken}, which storage ended`)
-    }
   }
 }
