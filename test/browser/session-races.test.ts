@@ -19,6 +19,7 @@ import {
   countAsyncWork,
   eventTypes,
   harnessHelpers,
+  holdRefresh,
   quiet,
   workCounts,
   readRecord,
@@ -144,30 +145,11 @@ describe(
   'another tab ends or replaces the session while this tab refreshes',
   { timeout: 60_000 },
   () => {
-    // Holds the provider's answer to the next refresh until `release()`; `arrived` settles once
-    // the refresh request is at the provider.
-    function holdRefresh() {
-      let arrived!: () => void
-      let release!: () => void
-      const held = {
-        arrived: new Promise<void>((resolve) => (arrived = resolve)),
-        release: () => release(),
-      }
-      const released = new Promise<void>((resolve) => (release = resolve))
-      op.rewriteTokenResponse = async (body, grantType) => {
-        if (grantType !== 'refresh_token') return body
-        arrived()
-        await released
-        return body
-      }
-      return held
-    }
-
     test('a logout in the other tab: the refreshed tokens are not stored and no tab is signed in again', async () => {
       const { context, tabs } = await signedInTabs(harness, 2, countAsyncWork)
       const counted = await workCounts(tabs)
       await makeTokensExpiring(context, tabs[0])
-      const held = holdRefresh()
+      const held = holdRefresh(op)
       try {
         const refreshing = tabs[0].evaluate(() =>
           window.client.getAccessToken().then(
@@ -199,7 +181,7 @@ describe(
     test('a new login in the other tab: this tab takes its session, and the refreshed tokens are not stored', async () => {
       const { context, tabs } = await signedInTabs(harness, 2)
       await makeTokensExpiring(context, tabs[0])
-      const held = holdRefresh()
+      const held = holdRefresh(op)
       let refreshed: string
       try {
         const refreshing = tabs[0].evaluate(() => window.client.getAccessToken())

@@ -3,6 +3,7 @@
 import type { BrowserContext, Page } from 'playwright-core'
 import { issuerContext, recordKey, refreshLock, storedRecords, type Harness } from './app.js'
 import { until } from './rogue-app.js'
+import type { TestProvider } from '../support/provider.js'
 
 // A short access-token lifetime, so that tokens start expiring after half of it (45 s).
 export const accessTokenTtl = 90
@@ -121,4 +122,23 @@ export async function quiet(pages: Page[], since: WorkCounts[]) {
     )
   }
   await until(async () => (await isQuiet()) && isQuiet(), 'the tabs are quiet')
+}
+
+// Holds the provider's answer to the next refresh until `release()`; `arrived` settles once
+// the refresh request is at the provider.
+export function holdRefresh(op: TestProvider) {
+  let arrived!: () => void
+  let release!: () => void
+  const held = {
+    arrived: new Promise<void>((resolve) => (arrived = resolve)),
+    release: () => release(),
+  }
+  const released = new Promise<void>((resolve) => (release = resolve))
+  op.rewriteTokenResponse = async (body, grantType) => {
+    if (grantType !== 'refresh_token') return body
+    arrived()
+    await released
+    return body
+  }
+  return held
 }
