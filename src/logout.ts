@@ -2,7 +2,7 @@ import type { FlowContext } from './context.js'
 import { requireObject, requireSecureUrl } from './config.js'
 import { generateRandom } from './random.js'
 import { revokeSession } from './revoke.js'
-import { toSession, type Session } from './session.js'
+import type { Session } from './session.js'
 import { sweepTransactions } from './redirect-login.js'
 
 /** Options of `logout()`. */
@@ -29,12 +29,7 @@ export async function logoutSession(
     requireSecureUrl(options as Record<string, unknown>, 'postLogoutRedirectUri')
   const { session: held } = ctx.core.held()
   // A tab that could not verify the stored session holds none, but its refresh token is live.
-  // A memory tab reads the one IndexedDB tabs share, which its mark ends: no tab may hold it.
-  const stored = await (
-    ctx.inMemory()
-      ? ctx.transactions.get('session').then((record) => toSession(record, !!ctx.config.dpop))
-      : ctx.core.read()
-  ).catch(() => undefined)
+  const stored = await ctx.core.read().catch(() => undefined)
   // A tab whose session is in memory cannot delete the one IndexedDB tabs share (nor knows of
   // it): the mark, set before they hear of this logout, ends it in them and in those opened later.
   if (ctx.inMemory()) ctx.tombstone.set(Date.now())

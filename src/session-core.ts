@@ -81,9 +81,16 @@ export function createSessionCore({ vault, bound, store, tombstone, post }: Sess
     const record = await vault().get('session')
     const session = asLive(record)
     if (record === undefined || session) return session
-    await vault()
-      .swap('session', (now) => (asLive(now) ? now : undefined))
-      .catch(() => {})
+    // A login may have written it just before lifting the marks that cover it: its tab, and
+    // every other, read storage again.
+    let removing = false
+    const removed = await vault()
+      .swap('session', (now) => (asLive(now) ? now : ((removing = now !== undefined), undefined)))
+      .then(
+        () => removing,
+        () => false,
+      )
+    if (removed) post({ type: 'changed' })
     return undefined
   }
 
@@ -128,11 +135,6 @@ export function createSessionCore({ vault, bound, store, tombstone, post }: Sess
         if (marks) tombstone.clear(marks)
         // A logout that came while it was being stored wins: it ends this login too.
         if (tombstone.covers(next)) return 'conflict'
-        // A tab that read it while the marks still covered it may have deleted it meanwhile.
-        if (marks)
-          await vault()
-            .swap('session', (record) => record ?? next)
-            .catch(() => {})
       }
     }
     generation++

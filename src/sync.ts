@@ -57,12 +57,12 @@ export async function syncFromStorage(
     if (stored?.id === held?.id && core.held().generation === generation && held) return
     if (!stored) {
       // A logout's mark may be heard of (its `storage` event) before the logout's message.
-      loggedOut ||= !!held && ctx.tombstone.loggedOut(held)
+      const ended = loggedOut || (!!held && ctx.tombstone.loggedOut(held))
       // A session storage refused is this tab's alone, until a logout. The logout's tab may not
       // have known this one's refresh token (refused by storage, or behind a memory tab's mark).
-      if (unstored && !loggedOut) return
+      if (unstored && !ended) return
       if ((await core.commit({ generation, record: undefined }, endLocally(ending))) === 'done')
-        return void (loggedOut && (await revokeSession(ctx, held)))
+        return void (ended && (await revokeSession(ctx, held)))
       continue
     }
     let claims: Readonly<IdTokenClaims>

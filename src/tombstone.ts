@@ -52,11 +52,8 @@ export function createTombstone(
       attempt((storage) =>
         storage.setItem(endedKey, JSON.stringify([id, ...endedIds()].slice(0, endedKept))),
       ),
-    /** The marks as they stand, for `clear`; `undefined` when there is none to lift. */
-    marks: () =>
-      attempt((storage) =>
-        (storage.getItem(key) ?? storage.getItem(endedKey)) ? snapshot(storage) : undefined,
-      ),
+    /** The marks as they stand, for `clear`. */
+    marks: () => attempt(snapshot),
     /** Lifts the marks, unless they changed since `marks()` gave `seen`. */
     clear: (seen?: string) =>
       attempt((storage) => {

@@ -35,16 +35,18 @@ test('a logout mark set while a login is being stored wins: the login fails and 
   assert.deepEqual(revoked, ['r-a1'])
 })
 
-test('a tab that deletes a login while the marks it lifts still cover it: the login stays stored', async () => {
+test('a tab that deletes a login while the marks it lifts still cover it: every tab follows storage', async () => {
   const { tab, gap, memoryTabLogout } = origin()
   const [a, b] = [tab(), tab()]
   memoryTabLogout()
   // A's login, issued before that logout, lifts its mark: it comes after it. Between its write
-  // and the lifting, B reads the record, still covered, and deletes it.
+  // and the lifting, B reads the record, still covered, and deletes it: B tells the tabs.
   gap.afterSessionSwap = async () => void (await b.core.read())
   await commitLogin(a.ctx, { session: sessionOf('a1', now - 1), claims })
-  assert.equal(a.core.state().status, 'signedIn')
-  assert.equal((await tab().core.read())?.accessToken, 'a1', 'a fresh tab restores the login')
+  assert.deepEqual(b.posted, [{ type: 'changed' }])
+  await followTab(a.ctx, b.posted[0])
+  assert.equal(a.core.state().status, 'signedOut', 'A serves no session that a reload would lose')
+  assert.equal(await tab().core.read(), undefined)
 })
 
 test('a storage read under way when this tab logs in, which then finds a logout mark, ends the login', async () => {

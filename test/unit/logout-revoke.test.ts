@@ -121,14 +121,3 @@ test("a logout whose own mark storage refused still revokes another tab's newer 
   assert.equal(await records.get('session'), undefined)
   assert.ok(revoked.includes('r-b2'), `revoked ${JSON.stringify(revoked)}: r-b2 left live`)
 })
-
-test("a memory tab's logout revokes the IndexedDB session its mark ends, which no open tab holds", async () => {
-  const { tab, revoked } = origin()
-  const [idb, memory] = [tab(), tab(undefined, { memory: true })]
-  const any = { generation: 'any', record: 'any' } as const
-  await idb.core.commit(any, { session: sessionOf('i1', now - 100), claims, store: 'put' })
-  await memory.core.commit(any, { session: sessionOf('m1'), claims, store: 'put' })
-  // The IndexedDB tab was closed: nobody follows the logout to revoke what it held.
-  await logoutSession(memory.ctx, { localOnly: true })
-  assert.deepEqual(revoked.sort(), ['r-i1', 'r-m1'])
-})

@@ -103,8 +103,7 @@ export function origin() {
         preload: () => {},
       },
       tombstone,
-      // Login transactions, always in IndexedDB, where a memory tab's logout reads the session.
-      transactions: { sweep: async () => {}, get: (name: string) => vault.get(name) },
+      transactions: { sweep: async () => {} },
       report: () => {},
       useMemory: () => {},
       now: () => now,

@@ -65,3 +65,17 @@ test('discovery out of reach when a stored session is verified is jwks_error: th
   assert.equal(state.status === 'signedOut' && state.error?.code, 'jwks_error')
   assert.equal((await tab().core.read())?.id, stored.id)
 })
+
+test('a record a mark ends is deleted at the next read, which tells the tabs; a refused delete tells nothing', async () => {
+  const { tab, faults, memoryTabLogout } = origin()
+  const [a, b] = [tab(), tab()]
+  await a.core.commit(any, { session: sessionOf('a1', now - 100), claims, store: 'put' })
+  memoryTabLogout()
+  // Storage refuses: nothing changed, and no message sets every tab reading it again in turn.
+  faults.delete = true
+  assert.equal(await b.core.read(), undefined)
+  assert.deepEqual(b.posted, [])
+  faults.delete = false
+  assert.equal(await b.core.read(), undefined)
+  assert.deepEqual(b.posted, [{ type: 'changed' }])
+})
