@@ -99,3 +99,66 @@ describe('a session write that times out (defect 6)', { timeout: 60_000 }, () =>
     }
   })
 })
+
+describe('storage that opens only after the deadline', { timeout: 60_000 }, () => {
+  test('the write never starts: the login reports storage_error and nothing is written', async () => {
+    const context = await rogueContext(harness)
+    await context.clock.install()
+    await context.clock.pauseAt(Date.now() + 1000)
+    const page = await openTab(harness, context)
+    // Discovery in memory, so that the login's first storage call is its transaction's write.
+    await loginAs(page)
+    await page.evaluate(() => window.client.logout({ localOnly: true }))
+    // Another page upgrades the database and holds the upgrade open: this tab lets its
+    // connection go, and its next open waits until the upgrade ends.
+    const holder = await context.newPage()
+    await holder.goto(new URL('/pages/elsewhere.html', page.url()).href)
+    await holder.evaluate(
+      () =>
+        new Promise<void>((resolve) => {
+          const w = window as any
+          const open = indexedDB.open('oidc-browser', 99)
+          open.onupgradeneeded = () => {
+            const store = open.transaction!.objectStore('kv')
+            const spin = () => void (w.__released || (store.count().onsuccess = spin))
+            spin()
+            resolve()
+          }
+        }),
+    )
+    const writesBefore = await page.evaluate(() => (window as any).__idbLog.length)
+    await page.evaluate(() => {
+      const w = window as any
+      w.__opening = w.__opened = 0
+      const open = indexedDB.open.bind(indexedDB)
+      indexedDB.open = (...args: Parameters<IDBFactory['open']>) => {
+        w.__opening++
+        const request = open(...args)
+        request.addEventListener('success', () => w.__opened++)
+        return request
+      }
+      w.__login = window.client.login().then(
+        () => 'navigated',
+        (error: any) => error.code,
+      )
+    })
+    const counted = (name: string) => () => page.evaluate((name) => (window as any)[name] > 0, name)
+    await until(counted('__opening'), 'the login opens storage')
+    await context.clock.runFor(5000)
+    assert.equal(await page.evaluate(() => (window as any).__login), 'storage_error')
+    await holder.evaluate(() => void ((window as any).__released = true))
+    await until(counted('__opened'), 'the open went through')
+    // What the open set off has run by the next task (a message: the page clock is paused).
+    await page.evaluate(
+      () =>
+        new Promise((resolve) => {
+          const { port1, port2 } = new MessageChannel()
+          port1.onmessage = resolve
+          port2.postMessage(0)
+        }),
+    )
+    const log = await page.evaluate(() => (window as any).__idbLog)
+    assert.deepEqual(log.slice(writesBefore), [])
+    await context.close()
+  })
+})
