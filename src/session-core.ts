@@ -133,8 +133,9 @@ export function createSessionCore({ vault, bound, store, tombstone, post }: Sess
       }
       if (login) {
         if (marks) tombstone.clear(marks)
-        // A logout that came while it was being stored wins: it ends this login too.
-        if (tombstone.covers(next)) return 'conflict'
+        // A logout that came while it was being stored wins: it ends this login too (never one
+        // in memory, which no mark covers). Another ending's mark names other records.
+        if (tombstone.covers(next) && tombstone.loggedOut(next)) return 'conflict'
       }
     }
     generation++

@@ -17,6 +17,17 @@ import {
 
 const harness = useRogueHarness()
 
+/** A tab, its page clock paused, that logged in and out (locally): discovery and keys known. */
+async function signedOutAfterALogin() {
+  const context = await rogueContext(harness)
+  await context.clock.install()
+  await context.clock.pauseAt(Date.now() + 1000)
+  const page = await openTab(harness, context)
+  await loginAs(page)
+  await page.evaluate(() => window.client.logout({ localOnly: true }))
+  return { context, page }
+}
+
 describe('a logout whose IndexedDB delete fails (defect 5)', { timeout: 60_000 }, () => {
   test('still ends the session for good and goes to the provider, with a state (defect 19)', async () => {
     const context = await rogueContext(harness)
@@ -60,13 +71,8 @@ describe('a logout whose IndexedDB delete fails (defect 5)', { timeout: 60_000 }
 
 describe('a session write that times out (defect 6)', { timeout: 60_000 }, () => {
   test('is aborted: the callback reports storage_error, and the write never lands', async () => {
-    const context = await rogueContext(harness)
-    await context.clock.install()
-    await context.clock.pauseAt(Date.now() + 1000)
-    const page = await openTab(harness, context)
     // Discovery and keys cached first, so that the callback's only write is the session's.
-    await loginAs(page)
-    await page.evaluate(() => window.client.logout({ localOnly: true }))
+    const { context, page } = await signedOutAfterALogin()
     const tokenAnswer = gate()
     harness.rogue.faults = { hold: (path) => (path === '/token' ? tokenAnswer.hold() : undefined) }
     try {
@@ -102,13 +108,8 @@ describe('a session write that times out (defect 6)', { timeout: 60_000 }, () =>
 
 describe('storage that opens only after the deadline', { timeout: 60_000 }, () => {
   test('the write never starts: the login reports storage_error and nothing is written', async () => {
-    const context = await rogueContext(harness)
-    await context.clock.install()
-    await context.clock.pauseAt(Date.now() + 1000)
-    const page = await openTab(harness, context)
     // Discovery in memory, so that the login's first storage call is its transaction's write.
-    await loginAs(page)
-    await page.evaluate(() => window.client.logout({ localOnly: true }))
+    const { context, page } = await signedOutAfterALogin()
     // Another page upgrades the database and holds the upgrade open: this tab lets its
     // connection go, and its next open waits until the upgrade ends.
     const holder = await context.newPage()

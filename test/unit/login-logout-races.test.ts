@@ -66,3 +66,27 @@ test('a storage read under way when this tab logs in, which then finds a logout 
   await following
   assert.equal(a.core.state().status, 'signedOut', 'it follows storage, where the login ended')
 })
+
+test("another tab's ending during a login's store is no logout: the login stands, nothing is revoked", async () => {
+  const { tab, gap, revoked } = origin()
+  const [a, b] = [tab(), tab()]
+  const login = sessionOf('a1')
+  // B takes the login over at once and refreshes it, and storage refuses the refreshed session:
+  // B holds it in memory and marks the login's record ended (its refresh token is spent).
+  gap.afterSessionSwap = async () => {
+    await followTab(b.ctx, { type: 'changed' })
+    const basis = { generation: b.core.held().generation, record: login.id }
+    await b.core.commit(basis, { session: sessionOf('a2'), claims, store: 'memory' })
+  }
+  await commitLogin(a.ctx, { session: login, claims })
+  assert.equal(b.core.state().status, 'signedIn')
+  assert.deepEqual(revoked, [], "revoking r-a1 would end the grant B's session lives on")
+})
+
+test("a memory tab's login right after a logout stands: no mark covers a session in memory", async () => {
+  const { tab, memoryTabLogout } = origin()
+  const memory = tab(undefined, { memory: true })
+  memoryTabLogout()
+  await commitLogin(memory.ctx, { session: sessionOf('m1', now - 1), claims })
+  assert.equal(memory.core.state().status, 'signedIn')
+})
