@@ -1,13 +1,14 @@
 // Randomized runs of four tabs (one of them `persist: 'memory'`) over one origin's session
-// core: logins, refreshes, logouts and reloads, several at once, with each storage call delayed
-// a random number of turns, messages delivered in a random order (in order per sender, as
-// BroadcastChannel does), storage that refuses writes and keys out of reach for a while, and a
-// provider that rotates refresh tokens, fails now and then, revokes the grant of a refresh
-// token presented twice, and may revoke every grant. After each step settles, the SPEC's
-// session invariants are checked. RANDOM_SESSIONS_RUNS and RANDOM_SESSIONS_STEPS set the size;
-// RANDOM_SESSIONS_SEED replays one run's choices (its seed is in the failure message, with each
-// step and the state it left). WebCrypto answers from Node's thread pool, so a replay may
-// interleave some steps otherwise: the states in the message are what to read.
+// core: logins, refreshes, logouts and reloads (some with a background silent sign-in), several
+// at once, with each storage call delayed a random number of turns, messages delivered in a
+// random order (in order per sender, as BroadcastChannel does), storage that refuses writes and
+// keys out of reach for a while, and a provider that rotates refresh tokens, fails now and
+// then, revokes the grant of a refresh token presented twice, and may revoke every grant. After
+// each step settles, the SPEC's session invariants are checked. RANDOM_SESSIONS_RUNS and
+// RANDOM_SESSIONS_STEPS set the size; RANDOM_SESSIONS_SEED replays one run's choices (its seed
+// is in the failure message, with each step and the state it left). WebCrypto answers from
+// Node's thread pool, so a replay may interleave some steps otherwise: the states in the
+// message are what to read.
 import assert from 'node:assert/strict'
 import { before, test } from 'node:test'
 import { logoutSession } from '../../src/logout.js'
@@ -144,18 +145,25 @@ async function run(seed: number) {
   }
 
   let logins = 0
+  // A session of a new grant, already expiring: each renewal refreshes it.
+  const newSession = () =>
+    createSession({
+      idToken,
+      accessToken: `a-login-${++logins}`,
+      refreshToken: provider.grant(),
+      issuedAt: clock,
+      expiresAt: clock,
+    })
   const actions = {
-    login: (tab: Tab) => {
-      const grant = provider.grant()
-      const session = createSession({
-        idToken,
-        accessToken: `a-login-${++logins}`,
-        refreshToken: grant,
-        issuedAt: clock,
-        expiresAt: clock,
-      })
-      return commitLogin(tab.ctx, { session, claims })
-    },
+    login: (tab: Tab) => commitLogin(tab.ctx, { session: newSession(), claims }),
+    // A page loaded anew (just before the step) with init({ silent: true }): its background
+    // sign-in answers a few turns later, or finds no session at the provider.
+    silentReload: (tab: Tab) =>
+      restore(tab.ctx, async () => {
+        await turns(6)
+        if (chance(0.4)) throw new OidcError('login_required', 'no session at the provider')
+        return { session: newSession(), claims }
+      }),
     refresh: (tab: Tab) => renewSession(tab.ctx),
     logout: (tab: Tab) => logoutSession(tab.ctx, { localOnly: true }),
     faults: async () => {
@@ -181,6 +189,7 @@ async function run(seed: number) {
         'faults',
         'revokeAll',
         'reload',
+        'silentReload',
       ] as const),
     )
     if (names.includes('reload')) {
@@ -192,10 +201,17 @@ async function run(seed: number) {
     } else {
       const heldBefore = tabs.map((tab) => tab.core.held().session?.refreshToken)
       const storedBefore = await liveStored()
-      const chosen = (names as Exclude<(typeof names)[number], 'reload'>[]).map((name) => ({
-        name,
-        index: Math.floor(random() * tabs.length),
-      }))
+      const reloaded = new Set<number>()
+      const chosen = (names as Exclude<(typeof names)[number], 'reload'>[])
+        .map((name) => ({ name, index: Math.floor(random() * tabs.length) }))
+        // One reload of a page a step.
+        .filter(
+          ({ name, index }) =>
+            name !== 'silentReload' || (!reloaded.has(index) && !!reloaded.add(index)),
+        )
+      // Pages reloaded in this step are new before any work starts.
+      for (const { name, index } of chosen)
+        if (name === 'silentReload') tabs[index] = openTab(tabs[index].memory)
       log.push(chosen.map(({ name, index }) => `${name} ${index}`).join(' + '))
       const work = chosen.map(({ name, index }) =>
         turns(3).then(() => (actions[name](tabs[index]) as Promise<unknown>).catch(() => {})),
