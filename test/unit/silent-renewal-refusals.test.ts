@@ -1,19 +1,24 @@
 // A silent renewal (no refresh token) whose code exchange is refused (400 invalid_grant, or 400
-// with an empty body) is no refused refresh: a review found it ended the session everywhere.
-// The hidden iframe is a stand-in whose page hands the answer back over a real BroadcastChannel.
+// with an empty body) is no refused refresh: a review found it ended the session everywhere. One
+// that signs in another user ends the session. The hidden iframe is a stand-in whose page hands the answer back over a real BroadcastChannel.
 import assert from 'node:assert/strict'
 import { before, test } from 'node:test'
 import type { FlowContext } from '../../src/context.js'
+import { transactionKey } from '../../src/redirect-login.js'
 import { renewSession } from '../../src/renew.js'
 import { createSession } from '../../src/session.js'
 import { createMemoryVault } from '../../src/vault.js'
-import { claims, idToken, issuer, now, origin, signIdToken } from './session-faults-support.js'
+import { sign } from './helpers.js'
+import { claims, idToken, issuer, key, now, origin, signIdToken } from './session-faults-support.js'
 
 before(signIdToken)
 
 const redirectUri = 'https://app.example.com/cb'
 
-function silentTab(answer: (state: string) => string, tokenResponse: () => Response) {
+function silentTab(
+  answer: (state: string) => string,
+  tokenResponse: (nonce: () => Promise<string>) => Response | Promise<Response>,
+) {
   const { tab, records } = origin()
   const a = tab()
   const transactions = { ...createMemoryVault(), sweep: async () => {}, open: () => {} }
@@ -23,7 +28,8 @@ function silentTab(answer: (state: string) => string, tokenResponse: () => Respo
       redirectUri,
       scope: 'openid',
       silentTimeout: 2,
-      fetch: async () => tokenResponse(),
+      // With the nonce of the login under way, for an ID token that answers it.
+      fetch: async () => tokenResponse(() => nonce),
     },
     transactions,
     name: 'oidc-browser-test',
@@ -40,6 +46,7 @@ function silentTab(answer: (state: string) => string, tokenResponse: () => Respo
     },
   })
   // A hidden iframe whose page hands the provider's answer back, as handoff.ts does.
+  let nonce = Promise.resolve('')
   const g = globalThis as Record<string, unknown>
   g.location = { origin: '' }
   g.document = {
@@ -47,6 +54,8 @@ function silentTab(answer: (state: string) => string, tokenResponse: () => Respo
     body: {
       append(frame: { src: string }) {
         const state = new URL(frame.src).searchParams.get('state')!
+        // Read as the iframe loads: redeeming the answer takes the transaction.
+        nonce = transactions.get(transactionKey(state)).then((tx: any) => tx.nonce)
         const channel = new BroadcastChannel(ctx.name + state)
         channel.onmessage = () => channel.close()
         channel.postMessage({ url: answer(state), severed: false })
@@ -83,3 +92,27 @@ for (const [name, answer, token] of [
     assert.equal(a.core.state().status, 'signedIn', `state: ${JSON.stringify(a.core.state())}`)
     assert.equal((await records.get('session')) !== undefined, true, 'still stored')
   })
+
+test('a silent renewal that signs in another user ends the session: id_token_invalid, sub', async () => {
+  const { a, records } = silentTab(
+    (state) => `${redirectUri}?code=c&state=${state}`,
+    async (nonce) =>
+      Response.json({
+        access_token: 'a2',
+        token_type: 'Bearer',
+        expires_in: 300,
+        id_token: await sign(
+          { iss: issuer, aud: 'spa', sub: 'bob', nonce: await nonce(), iat: now, exp: now + 600 },
+          key,
+        ),
+      }),
+  )
+  await a.core.commit(
+    { generation: 'any', record: 'any' },
+    { session: held(), claims, store: 'put' },
+  )
+  const error = await renewSession(a.ctx).catch((caught) => caught)
+  assert.deepEqual([error?.code, error?.reason], ['id_token_invalid', 'sub'])
+  assert.equal(a.core.state().status, 'signedOut')
+  assert.equal(await records.get('session'), undefined, "bob's session never replaces alice's")
+})
