@@ -1,6 +1,7 @@
 // A silent renewal (no refresh token) whose code exchange is refused (400 invalid_grant, or 400
 // with an empty body) is no refused refresh: a review found it ended the session everywhere. One
-// that signs in another user ends the session. The hidden iframe is a stand-in whose page hands the answer back over a real BroadcastChannel.
+// that signs in another user ends the session. The hidden iframe is a stand-in whose page hands
+// the answer back over a real BroadcastChannel.
 import assert from 'node:assert/strict'
 import { before, test } from 'node:test'
 import type { FlowContext } from '../../src/context.js'
