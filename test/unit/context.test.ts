@@ -134,3 +134,27 @@ test('a flow that commits after the client closed tells no one, and does not fai
   const change = { store: 'delete', logout: true, tell: { type: 'logout' } } as const
   assert.equal(await ctx.core.commit(any, change), 'done')
 })
+
+test('two clients whose issuer and client id would join into one string share no name', () => {
+  const names = [
+    ['https://id.example.com/a', 'bc'],
+    ['https://id.example.com/ab', 'c'],
+  ].map(([issuer, clientId]) => {
+    const config = { issuer, clientId, redirectUri: 'https://app.example/cb', persist: 'memory' }
+    const metadata = {
+      issuer,
+      authorization_endpoint: `${issuer}/auth`,
+      token_endpoint: `${issuer}/t`,
+      jwks_uri: `${issuer}/k`,
+    }
+    const store = createAuthState(() => {})
+    const ctx = createFlowContext(validateConfig({ ...config, metadata } as never), {
+      store,
+      report: () => {},
+      onMessage: () => {},
+    })
+    ctx.close()
+    return ctx.lockName
+  })
+  assert.notEqual(names[0], names[1])
+})
