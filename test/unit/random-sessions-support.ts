@@ -1,5 +1,5 @@
 // The parts of the randomized session runs that stand for the browser and the provider (one
-// profile's Web Locks, a token endpoint that rotates refresh tokens), and the invariants.
+// profile's Web Locks, a token endpoint that rotates refresh tokens), the steps and the invariants.
 import type { Session } from '../../src/session.js'
 import type { origin } from './session-faults-support.js'
 
@@ -36,6 +36,20 @@ export function brokenInvariant(tabs: Tab[], stored: Session | undefined, reused
   }
   return undefined
 }
+
+// What a step may do, each as often as its weight.
+const weights = {
+  login: 2,
+  refresh: 3,
+  logout: 1,
+  faults: 1,
+  revokeAll: 1,
+  reload: 1,
+  silentReload: 1,
+}
+export const stepKinds = Object.entries(weights).flatMap(([kind, weight]) =>
+  Array<keyof typeof weights>(weight).fill(kind as keyof typeof weights),
+)
 
 /** One lock manager for every tab, as a browser profile has: exclusive locks, granted in order. */
 export function installWebLocks() {

@@ -25,6 +25,7 @@ import {
   brokenInvariant,
   grantsProvider,
   installWebLocks,
+  stepKinds,
   summary,
 } from './random-sessions-support.js'
 import { resolverOf } from './helpers.js'
@@ -178,20 +179,7 @@ async function run(seed: number) {
 
   for (let step = 0; step < steps; step++) {
     clock++
-    const names = Array.from({ length: 1 + Math.floor(random() * 3) }, () =>
-      pick([
-        'login',
-        'login',
-        'refresh',
-        'refresh',
-        'refresh',
-        'logout',
-        'faults',
-        'revokeAll',
-        'reload',
-        'silentReload',
-      ] as const),
-    )
+    const names = Array.from({ length: 1 + Math.floor(random() * 3) }, () => pick(stepKinds))
     if (names.includes('reload')) {
       // A reload is a new page: taken alone, once nothing is under way.
       const index = Math.floor(random() * tabs.length)
