@@ -70,6 +70,31 @@ describe('auth state', () => {
     assert.equal(store.get(), snapshot)
     assert.equal(events.length, 1)
   })
+  test('a listener that throws stops neither the others nor the events; its error is thrown apart', () => {
+    const { store, events } = recordingStore()
+    const seen: string[] = []
+    const thrown: unknown[] = []
+    const queue = globalThis.queueMicrotask
+    globalThis.queueMicrotask = (task) => {
+      try {
+        task()
+      } catch (error) {
+        thrown.push(error)
+      }
+    }
+    try {
+      store.subscribe(() => {
+        throw new Error('a bug in the app')
+      })
+      store.subscribe((state) => seen.push(state.status))
+      store.setSignedOut(new OidcError('login_required', 'x'))
+    } finally {
+      globalThis.queueMicrotask = queue
+    }
+    assert.deepEqual(seen, ['signedOut'])
+    assert.deepEqual(events, ['error', 'change'])
+    assert.equal((thrown[0] as Error)?.message, 'a bug in the app')
+  })
   test('an unsubscribed listener is not called', () => {
     const { store } = recordingStore()
     const seen: string[] = []
