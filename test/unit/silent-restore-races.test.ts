@@ -121,6 +121,24 @@ describe('faults and races around the session core', () => {
       assert.deepEqual(revoked, [], "nothing revoked: the login's grant may be the same")
     })
 
+    test('a login in another tab that a refused refresh then ended: no logout mark, yet it came first', async () => {
+      const { a, b, revoked, answer, restored } = await silentRestore()
+      const login = sessionOf('b')
+      await b.core.commit(
+        { generation: 'any', record: 'any' },
+        { session: login, claims, store: 'put' },
+      )
+      // An ending, not a logout: storage is empty again and no logout mark changed.
+      await b.core.commit({ generation: 'any', record: login.id }, { store: 'delete' })
+      a.messages.heard += 2
+      answer()
+      await restored()
+      assert.equal(a.core.state().status, 'signedOut', 'the background sign-in is not applied')
+      assert.equal(await a.core.read(), undefined, 'nor stored')
+      assert.deepEqual(a.posted, [], 'no other tab was told of a session')
+      assert.deepEqual(revoked, ['r-silent'], "the dropped sign-in's refresh token is revoked")
+    })
+
     test('nothing: the silent sign-in is committed', async () => {
       const { a, revoked, answer, restored } = await silentRestore()
       answer()
