@@ -20,6 +20,11 @@ const refused = new WeakSet<object>()
 /** True for a token endpoint answer that refuses the grant for good. */
 export const isRefusal = (error: unknown): boolean => refused.has(error as object)
 
+// RFC 6749 appendix A.12 and A.17: 1*VSCHAR. A token goes into headers, where a browser's
+// error for a character that cannot would repeat the whole value.
+const isTokenString = (value: unknown): value is string =>
+  typeof value === 'string' && /^[\x20-\x7e]+$/.test(value)
+
 function tokenError(message: string, options?: { error?: string; errorDescription?: string }) {
   return new OidcError('token_error', message, options)
 }
@@ -38,8 +43,8 @@ export function validateTokenResponse(
     string,
     unknown
   >
-  if (typeof access_token !== 'string' || access_token === '')
-    throw tokenError('token response has no "access_token"')
+  if (!isTokenString(access_token))
+    throw tokenError('token response has no "access_token" of printable ASCII')
   if (typeof token_type !== 'string' || !/^(bearer|dpop)$/i.test(token_type)) {
     throw tokenError('token response "token_type" is not Bearer or DPoP')
   }
@@ -50,8 +55,8 @@ export function validateTokenResponse(
     response.id_token = id_token
   }
   if (refresh_token !== undefined) {
-    if (typeof refresh_token !== 'string' || refresh_token === '')
-      throw tokenError('token response "refresh_token" is not a string')
+    if (!isTokenString(refresh_token))
+      throw tokenError('token response "refresh_token" is not printable ASCII')
     response.refresh_token = refresh_token
   }
   if (expires_in !== undefined) {

@@ -31,6 +31,16 @@ describe('token response (SPEC rule 4)', () => {
   })
   test('no access_token', () => rejects({ ...good, access_token: undefined }))
   test('an empty access_token', () => rejects({ ...good, access_token: '' }))
+  test('a token that a header cannot carry (RFC 6749 A.12: VSCHAR), never repeated in the message', () => {
+    for (const bad of ['secret\nX', 'secret\r', 'secret\u0100', 'secret\u007f', 'secret\u0000'])
+      for (const field of ['access_token', 'refresh_token'])
+        assert.throws(
+          () => validateTokenResponse({ ...good, [field]: bad }, { requireIdToken: true }),
+          (error: unknown) =>
+            isOidcError(error) && error.code === 'token_error' && !/secret/.test(error.message),
+        )
+    validateTokenResponse({ ...good, access_token: ' !~' }, { requireIdToken: true })
+  })
   test('a negative expires_in', () => rejects({ ...good, expires_in: -1 }))
   test('no id_token', () => rejects({ ...good, id_token: undefined }))
   test('wrong types', () => {
