@@ -20,7 +20,7 @@ import { isHandoffUrl, redeemAtRedirectUri } from './handoff.js'
 import { openPopup, popupAnswer } from './popup.js'
 import { renewSession } from './renew.js'
 import { expiringAt, type Session } from './session.js'
-import { followTab, restore, syncFromStorage } from './sync.js'
+import { followTab, logoutsSince, restore, syncFromStorage, type Logouts } from './sync.js'
 import { silentSession } from './silent.js'
 import { fetchUserInfo, type UserInfo } from './userinfo.js'
 
@@ -124,7 +124,8 @@ export class OidcClient extends AuthEventTarget {
    */
   async signInSilently(options?: LoginOptions): Promise<CallbackResult> {
     const ctx = this.#open()
-    return this.#login(() => silentSession(ctx, options))
+    // A check in the background, not the user's login: a logout anywhere meanwhile wins.
+    return this.#login(() => silentSession(ctx, options), logoutsSince(ctx))
   }
 
   /** The userinfo endpoint's claims for this session's user, frozen; never merged into `claims`. */
@@ -166,10 +167,10 @@ export class OidcClient extends AuthEventTarget {
     return this.#callback
   }
 
-  async #login(redeem: () => Promise<Redeemed>): Promise<CallbackResult> {
+  async #login(redeem: () => Promise<Redeemed>, since?: Promise<Logouts>): Promise<CallbackResult> {
     const ctx = this.#ctx
     try {
-      const result = await commitLogin(ctx, await redeem())
+      const result = await commitLogin(ctx, await redeem(), await since)
       // The login supersedes any restore: this tab now follows the others.
       this.#restoring ??= Promise.resolve()
       return result

@@ -7,9 +7,9 @@ import type { ProviderMetadata } from './discovery.js'
 import { OidcError, isOidcError, safeCause } from './errors.js'
 import { validateIdToken, type IdTokenClaims } from './id-token.js'
 import { createAuthorizationRequest, toLoginTransaction, type LoginOptions } from './login.js'
-import { revokeSession } from './revoke.js'
+import { revokeSession, revokeUnlessStored } from './revoke.js'
 import { createSession, type Session } from './session.js'
-import { signatureExpectations } from './sync.js'
+import { commitBackground, signatureExpectations, type Logouts } from './sync.js'
 import { fetchToken } from './token-endpoint.js'
 
 export interface CallbackResult {
@@ -66,6 +66,8 @@ export async function failLogin(
     : new OidcError('invalid_callback', 'callback could not be completed', {
         cause: safeCause(caught),
       })
+  // A closed client changes nothing: its caller gets the error as it is.
+  if (ctx.closed.aborted) return error
   const state = await restore()
   const { generation } = ctx.core.held()
   if (state.status === 'signedIn') ctx.report(error)
@@ -80,16 +82,29 @@ export interface Redeemed {
   returnTo?: string | undefined
 }
 
-/** Commits a login's session over whatever was held: a login wins over what happened meanwhile. */
+/**
+ * Commits a login's session over whatever was held: a login wins over what happened meanwhile,
+ * but not over a logout. `since`, for a sign-in in the background (`signInSilently()`): the
+ * logout mark when it started, since any logout after it wins, even one already committed.
+ */
 export async function commitLogin(
   ctx: FlowContext,
   { session, claims, returnTo }: Redeemed,
+  since?: Logouts,
 ): Promise<CallbackResult> {
-  const outcome = await ctx.core.commit(
-    { generation: 'any', record: 'any' },
-    { session, claims, store: 'put', tell: { type: 'changed' } },
-  )
-  if (outcome !== 'done') {
+  // An answer redeemed after `close()`: a closed client stores nothing.
+  if (ctx.closed.aborted) {
+    await revokeUnlessStored(ctx, session)
+    throw new OidcError('invalid_config', 'the client is closed')
+  }
+  const any = { generation: 'any', record: 'any' } as const
+  if (since) {
+    if (!(await commitBackground(ctx, any, { session, claims }, since.mark, since.heard)))
+      throw new OidcError('login_required', 'a logout came during the silent sign-in')
+  } else if (
+    (await ctx.core.commit(any, { session, claims, store: 'put', tell: { type: 'changed' } })) !==
+    'done'
+  ) {
     // A logout in another tab came while it was being stored: its refresh token is revoked.
     await revokeSession(ctx, session)
     throw new OidcError('login_required', 'a logout ended the session while it was being stored')

@@ -2,7 +2,7 @@ import type { FlowContext } from './context.js'
 import { OidcError, idTokenInvalid, isOidcError, safeCause } from './errors.js'
 import { validateIdToken, type IdTokenClaims } from './id-token.js'
 import { cannotVerifyNow, clockBehind, refreshSession, type Refreshed } from './refresh.js'
-import { revokeSession } from './revoke.js'
+import { revokeUnlessStored } from './revoke.js'
 import { silentSession } from './silent.js'
 import type { Basis } from './session-core.js'
 import { createSession, expiringAt, type Session } from './session.js'
@@ -83,7 +83,7 @@ export function renewSession(ctx: FlowContext): Promise<Session> {
     if (outcome !== 'done') {
       // A logout won the race: the new refresh token is revoked. Another tab's login won: its
       // grant may be the same one, so nothing is revoked, and its session is taken.
-      if (!(await core.read().catch(() => next.session))) await revokeSession(ctx, next.session)
+      await revokeUnlessStored(ctx, next.session)
       return takeStored(ctx)
     }
     if (next.pending) ctx.report(next.pending)

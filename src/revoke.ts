@@ -26,3 +26,11 @@ export async function revokeSession(ctx: FlowContext, session: Session | undefin
     signal: AbortSignal.timeout(3000),
   }).catch(() => {})
 }
+
+/**
+ * Revokes a session dropped in a race unless a session is stored: nothing is when a logout won,
+ * while a login that won may share this one's grant, which revoking it would end.
+ */
+export async function revokeUnlessStored(ctx: FlowContext, session: Session) {
+  if (!(await ctx.core.read().catch(() => session))) await revokeSession(ctx, session)
+}

@@ -7,8 +7,9 @@ import {
 } from './id-token.js'
 import { allowedAlgorithms } from './jwks.js'
 import { cannotVerifyNow } from './refresh.js'
-import { revokeSession } from './revoke.js'
+import { revokeSession, revokeUnlessStored } from './revoke.js'
 import type { Session } from './session.js'
+import type { Basis } from './session-core.js'
 import { endedMessage, type TabMessage } from './tabs.js'
 
 /** The algorithms and key resolver for this provider's ID tokens. */
@@ -128,6 +129,52 @@ export async function followTab(ctx: FlowContext, message: TabMessage): Promise<
   return syncFromStorage(ctx, ending, message.type === 'logout')
 }
 
+/** The logouts a sign-in in the background must yield to, counted from when it starts. */
+export interface Logouts {
+  /** The logout mark (`core.logoutMark()`). */
+  mark: unknown
+  /** Messages heard: a memory tab hears of IndexedDB tabs' logouts only so. */
+  heard: number | undefined
+}
+
+export function logoutsSince(ctx: FlowContext): Promise<Logouts> {
+  const heard = ctx.inMemory() ? ctx.heard() : undefined
+  return ctx.core.logoutMark().then((mark) => ({ mark, heard }))
+}
+
+/**
+ * Commits the session of a sign-in in the background (a silent one: not the user's login) unless
+ * a logout came since it started: `before` is the logout mark read then, and with `heard` (the
+ * messages heard then) any other tab's change also wins. Returns whether it was kept. One dropped
+ * because a logout won is revoked; one a login won over is not, since its grant may be the same.
+ */
+export async function commitBackground(
+  ctx: FlowContext,
+  basis: Basis,
+  { session, claims }: { session: Session; claims: Readonly<IdTokenClaims> },
+  before: unknown,
+  heard?: number,
+): Promise<boolean> {
+  const { core } = ctx
+  // A logout whose message is still on its way has left its mark: checked before the commit,
+  // and again after it for one that came meanwhile.
+  const loggedOut = async () => (await core.logoutMark()) !== before
+  let kept =
+    (heard === undefined || ctx.heard() === heard) &&
+    !(await loggedOut()) &&
+    (await core.commit(basis, { session, claims, store: 'put', tell: { type: 'changed' } })) ===
+      'done'
+  if (kept && (await loggedOut())) {
+    kept = false
+    const taken = { generation: core.held().generation, record: session.id }
+    // Taken back; if the logout deleted it first, this tab follows storage.
+    if ((await core.commit(taken, { store: 'delete', tell: { type: 'changed' } })) !== 'done')
+      await syncFromStorage(ctx, undefined, true)
+  }
+  if (!kept) await revokeUnlessStored(ctx, session)
+  return kept
+}
+
 const endLocally = (error?: OidcError) =>
   error ? { store: 'keep' as const, error } : { store: 'keep' as const }
 
@@ -148,36 +195,13 @@ export async function restore(
     // Read with the session, in one transaction.
     const mark = silent && ctx.core.logoutMark()
     if (silent && !(await ctx.core.read())) {
-      // A background sign-in, not the user's: it applies only while nothing came meanwhile (a
-      // login or logout here or in another tab, even one that left nothing stored); else the
-      // rounds below take what storage holds.
+      // Not the user's login: it applies only while nothing came meanwhile (a login or logout
+      // here or in another tab, even one that left nothing stored); else the rounds below take
+      // what storage holds.
       const before = await mark
       await silent().then(
-        async ({ session, claims }) => {
-          const { core } = ctx
-          // A logout whose message is still on its way has left its mark: checked before the
-          // commit, and again after it for one that came meanwhile.
-          const loggedOut = async () => (await core.logoutMark()) !== before
-          let kept =
-            ctx.heard() === heard &&
-            !(await loggedOut()) &&
-            (await core.commit(
-              { generation, record: undefined },
-              { session, claims, store: 'put', tell: { type: 'changed' } },
-            )) === 'done'
-          if (kept && (await loggedOut())) {
-            kept = false
-            const basis = { generation: core.held().generation, record: session.id }
-            // Taken back; if the logout deleted it first, this tab follows storage.
-            if (
-              (await core.commit(basis, { store: 'delete', tell: { type: 'changed' } })) !== 'done'
-            )
-              await syncFromStorage(ctx, undefined, true)
-          }
-          // Dropped: when a logout won (nothing stored), its refresh token is revoked; when a
-          // login won, its grant may be this one's, so nothing is.
-          if (!kept && !(await core.read().catch(() => session))) await revokeSession(ctx, session)
-        },
+        (signedIn) =>
+          commitBackground(ctx, { generation, record: undefined }, signedIn, before, heard),
         (error) => void (failed = isOidcError(error) ? error : undefined),
       )
     }

@@ -75,6 +75,7 @@ export function origin() {
       setItem: (name: string, value: string) => (storage.setItem(name, value), onMark?.(name)),
     }))
     const own = createMemoryVault()
+    const closing = new AbortController()
     const core = createSessionCore({
       vault: memory ? () => own : () => vault,
       bound: false,
@@ -110,6 +111,8 @@ export function origin() {
       lockName: 'refresh',
       heard: () => messages.heard,
       inMemory: () => memory,
+      closed: closing.signal,
+      close: () => closing.abort(),
     } as unknown as FlowContext
     return { core, ctx, messages, posted, tombstone }
   }
