@@ -63,8 +63,8 @@ function invalid(message: string) {
 /**
  * Builds the authorization request URL (Core 3.1.2.1, RFC 7636) and the transaction to store.
  * `stateMark` ends the `state` of a popup or silent login (see `isHandoffUrl`). With DPoP, the
- * code is bound to `dpopKey` (RFC 9449 section 10): a new key pair by default, the session's own
- * for a silent renewal.
+ * code is bound to `dpopKey` (RFC 9449 section 10): a new key pair by default, stored with the
+ * transaction; the session's own for a silent renewal, which is not.
  */
 export async function createAuthorizationRequest(
   config: ResolvedConfig,
@@ -97,8 +97,10 @@ export async function createAuthorizationRequest(
   params.set('code_challenge', await calculateCodeChallenge(transaction.codeVerifier))
   params.set('code_challenge_method', 'S256')
   if (config.dpop) {
-    transaction.dpopKey = dpopKey ?? (await config.dpop.generateKey())
-    params.set('dpop_jkt', await config.dpop.thumbprint(transaction.dpopKey.publicKey))
+    // A session's own key stays where the session keeps it (a memory tab's, in memory): its
+    // renewal redeems the answer in this tab with it. A new one must outlive the navigation.
+    const key = dpopKey ?? (transaction.dpopKey = await config.dpop.generateKey())
+    params.set('dpop_jkt', await config.dpop.thumbprint(key.publicKey))
   }
   for (const [option, parameter] of stringOptions) {
     const value = options[option]

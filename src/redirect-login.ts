@@ -116,7 +116,11 @@ export async function commitLogin(
  * The session an authorization response brings, its transaction taken and every callback rule
  * of the SPEC checked in order. Commits nothing.
  */
-export async function redeemCallback(ctx: FlowContext, url: string): Promise<Redeemed> {
+export async function redeemCallback(
+  ctx: FlowContext,
+  url: string,
+  sessionKey?: CryptoKeyPair,
+): Promise<Redeemed> {
   const { issuer, clientId, redirectUri, clockTolerance } = ctx.config
   const { state, params } = readCallbackUrl(url, redirectUri)
   // Cached discovery and keys come in one read, queued before the login transaction's take.
@@ -149,7 +153,7 @@ export async function redeemCallback(ctx: FlowContext, url: string): Promise<Red
   const code = params.get('code')
   if (!code) throw new OidcError('invalid_callback', 'authorization response has no "code"')
   // With DPoP, the code is bound to the login's key, and the session is bound to it too.
-  const { dpopKey } = transaction
+  const dpopKey = sessionKey ?? transaction.dpopKey
   if (ctx.config.dpop && !dpopKey)
     throw new OidcError('invalid_callback', 'the pending login has no DPoP key')
   // The key set loads while the token request is out; a failure shows again when validating.

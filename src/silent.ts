@@ -41,7 +41,7 @@ export async function silentSession(
     frame.src = url
     // `init({ silent: true })` may run from the document's head, before there is a body.
     ;(document.body ?? document.documentElement).append(frame)
-    return await redeemCallback(ctx, (await answer).url)
+    return await redeemCallback(ctx, (await answer).url, dpopKey)
   } catch (error) {
     await dropLogin(ctx, state)
     throw isOidcError(error) &&

@@ -44,10 +44,14 @@ export const dpopClient = () => ({ dpop: true, apiOrigins: [api.origin] })
 
 export async function newContext(provider = op, client: Record<string, unknown> = dpopClient()) {
   const context = await browser.newContext()
-  await context.addInitScript(({ issuer, client }) => (window.__testConfig = { issuer, client }), {
-    issuer: provider.issuer,
-    client,
-  })
+  // With the shim that named functions passed to `evaluate` need under tsx.
+  await context.addInitScript(
+    ({ issuer, client }) => {
+      ;(window as any).__name = (fn: unknown) => fn
+      window.__testConfig = { issuer, client }
+    },
+    { issuer: provider.issuer, client },
+  )
   return context
 }
 
@@ -99,8 +103,8 @@ export const tokenRequests = (provider: TestProvider) =>
   provider.requests.filter((request) => request.endsWith(' /token'))
 
 /** Signed-in tabs on a paused page clock, as `signedInTabs` of app.ts makes them, with DPoP. */
-export async function signedInTabs(count: number) {
-  const context = await newContext()
+export async function signedInTabs(count: number, client: Record<string, unknown> = dpopClient()) {
+  const context = await newContext(op, client)
   await context.clock.install()
   const tabs = [await newApp(context, harness.iife)]
   await ready(tabs[0])

@@ -4,6 +4,7 @@ import { describe, test } from 'node:test'
 import { signInInPopup } from '../support/browser.js'
 import { makeTokensExpiring, newApp, ready } from './app.js'
 import {
+  dpopClient,
   harness,
   newContext,
   op,
@@ -55,6 +56,49 @@ describe('DPoP with popup login and silent renewal', { timeout: 90_000 }, () => 
       const key = await thumbprintOf(before.publicJwk)
       assert.equal(await thumbprintOf(after!.publicJwk), key, 'the same key')
       assert.equal(await boundTo(token), key, 'the renewed token is bound to it')
+      await context.close()
+    } finally {
+      op.issueRefreshTokens = true
+    }
+  })
+
+  test("persist: 'memory': a silent renewal keeps the session's key in memory, never in IndexedDB", async () => {
+    op.issueRefreshTokens = false
+    try {
+      const { context, tabs } = await signedInTabs(1, { ...dpopClient(), persist: 'memory' })
+      const [page] = tabs
+      // From here on, what IndexedDB is given: the renewal's transaction, but no CryptoKey.
+      await page.evaluate(() => {
+        const w = window as any
+        w.__puts = []
+        const put = IDBObjectStore.prototype.put
+        const holdsKey = (value: unknown): boolean =>
+          value instanceof CryptoKey ||
+          (typeof value === 'object' && !!value && Object.values(value).some(holdsKey))
+        IDBObjectStore.prototype.put = function (value, key) {
+          w.__puts.push({ key: String(key), holdsKey: holdsKey(value) })
+          return put.call(this, value, key)
+        }
+      })
+      const before = await page.evaluate(() => window.client.getAccessToken())
+      await makeTokensExpiring(context, page)
+      const token = await page.evaluate(() => window.client.getAccessToken())
+      assert.notEqual(token, before, 'renewed')
+      const puts: { key: string; holdsKey: boolean }[] = await page.evaluate(
+        () => (window as any).__puts,
+      )
+      assert.ok(
+        puts.some((put) => put.key.includes('tx:')),
+        'the renewal stored its transaction',
+      )
+      assert.deepEqual(
+        puts.filter((put) => put.holdsKey),
+        [],
+        'no key went to IndexedDB',
+      )
+      const key = await boundTo(before)
+      assert.ok(key)
+      assert.equal(await boundTo(token), key, 'the renewed token is bound to the same key')
       await context.close()
     } finally {
       op.issueRefreshTokens = true

@@ -53,10 +53,13 @@ describe('the DPoP key in the login transaction and the session', () => {
     const jkt = new URL(url).searchParams.get('dpop_jkt')
     assert.equal(jkt, await signer.thumbprint(transaction.dpopKey!.publicKey))
     assert.equal(toLoginTransaction(transaction, now), transaction)
-    // A key given (the session's, for a renewal) is used instead of a new one.
+    // A key given (the session's, for a renewal) is used instead of a new one, and is not
+    // stored with the transaction: a memory tab's session key never goes to IndexedDB.
     const given = await signer.generateKey()
     const renewal = await createAuthorizationRequest(config, endpoint, {}, now, { dpopKey: given })
-    assert.equal(renewal.transaction.dpopKey, given)
+    assert.equal('dpopKey' in renewal.transaction, false)
+    const renewalJkt = new URL(renewal.url).searchParams.get('dpop_jkt')
+    assert.equal(renewalJkt, await signer.thumbprint(given.publicKey))
     await rejectsWith(
       createAuthorizationRequest(config, endpoint, { extraParams: { dpop_jkt: 'x' } }, now),
       'invalid_config',

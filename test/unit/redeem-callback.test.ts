@@ -95,6 +95,21 @@ test('with DPoP on, a pending login without a key is refused before the token re
   assert.deepEqual(tokenRequests, [])
 })
 
+test("a silent renewal's answer is redeemed with the session's key, which its transaction does not hold", async () => {
+  const boundTo: CryptoKeyPair[] = []
+  const dpop = {
+    send: (fetchFn: typeof fetch, request: Request, keyPair: CryptoKeyPair) => (
+      boundTo.push(keyPair),
+      fetchFn(request)
+    ),
+  } as unknown as Dpop
+  const { ctx } = login({ dpop })
+  const sessionKey = { publicKey: {}, privateKey: {} } as CryptoKeyPair
+  // The stub endpoint answers a Bearer token, which DPoP refuses: the request went out first.
+  await rejectsWith(redeemCallback(ctx, `${redirectUri}?code=c&state=s`, sessionKey), 'token_error')
+  assert.deepEqual(boundTo, [sessionKey], 'the code was sent bound to the given key')
+})
+
 test("the login's maxAge is checked against auth_time", async () => {
   const idToken = (authTime: number) => () =>
     sign(
