@@ -9,10 +9,14 @@ const publicJwk = async (publicKey: CryptoKey): Promise<JWK> => {
   return { kty, crv, x, y } as JWK
 }
 
-async function demandsNonce(response: Response): Promise<boolean> {
+async function demandsNonce(response: Response, sent: string | undefined): Promise<boolean> {
   // A resource server says so in WWW-Authenticate (RFC 9449 section 9), a token endpoint in its body (8).
-  if (response.status === 401)
-    return /error="?use_dpop_nonce/.test(response.headers.get('WWW-Authenticate') ?? '')
+  if (response.status === 401) {
+    const challenge = response.headers.get('WWW-Authenticate')
+    // Not exposed to the page (CORS): a 401 that brings a nonce other than the one sent asks for it.
+    if (challenge === null) return (response.headers.get('DPoP-Nonce') ?? sent) !== sent
+    return /error="?use_dpop_nonce/.test(challenge)
+  }
   const body =
     response.status === 400 &&
     (await response
@@ -63,13 +67,14 @@ export function dpop(): Dpop {
     async send(fetchFn, request, keyPair, accessToken) {
       const { origin } = new URL(request.url)
       for (let retry = false; ; retry = true) {
+        const sent = nonces.get(origin)
         const headers = new Headers(request.headers)
         const claims = { htm: request.method, htu: request.url }
         headers.set('DPoP', await proof(keyPair, accessToken ? { ...claims, accessToken } : claims))
         const response = await fetchFn(new Request(retry ? request : request.clone(), { headers }))
         const nonce = response.headers.get('DPoP-Nonce')
         if (nonce) nonces.set(origin, nonce)
-        if (retry || !(await demandsNonce(response))) return response
+        if (retry || !(await demandsNonce(response, sent))) return response
         if (!nonce)
           throw new OidcError(
             'token_error',

@@ -1,5 +1,5 @@
 import type { FlowContext } from './context.js'
-import { OidcError } from './errors.js'
+import { OidcError, isOidcError } from './errors.js'
 import { heldToken, sendWithToken } from './authorized-fetch.js'
 import { fetchJson } from './http.js'
 import { deepFreeze } from './freeze.js'
@@ -25,7 +25,12 @@ export async function fetchUserInfo(
   const state = ctx.core.state()
   if (state.status !== 'signedIn') throw new OidcError('login_required', 'the session has ended')
   const { ok, status, body } = await fetchJson(
-    (url, init) => sendWithToken(ctx, new Request(url, init), held),
+    (url, init) =>
+      // The DPoP sender's own failure (a nonce it cannot read) is this endpoint's.
+      sendWithToken(ctx, new Request(url, init), held).catch((error: unknown) => {
+        if (!isOidcError(error)) throw error
+        throw new OidcError('userinfo_error', error.message, { error: error.error, cause: error })
+      }),
     userinfo_endpoint,
     'userinfo_error',
     // Never to where a redirect points, with the token (its answer is status 0: refused).

@@ -181,6 +181,50 @@ describe('DPoP at the token endpoint', () => {
     assert.equal(payload.ath, await calculateCodeChallenge('at'))
   })
 
+  test('a resource that hides WWW-Authenticate but exposes a new DPoP-Nonce with its 401: one retry with it', async () => {
+    const keyPair = await signer.generateKey()
+    const hidden = (nonce: string) => () =>
+      new Response(null, { status: 401, headers: { 'DPoP-Nonce': nonce } })
+    const { fetchFn, proofs } = endpoint([hidden('n-1'), () => new Response('ok')])
+    const response = await signer.send(
+      fetchFn,
+      new Request('https://hidden.example.com/a'),
+      keyPair,
+    )
+    assert.equal(await response.text(), 'ok')
+    assert.equal((await verifyProof(proofs[1]!)).payload.nonce, 'n-1')
+    // The same nonce again is no demand: that 401 is the answer (an expired token, say).
+    const again = endpoint([hidden('n-1')])
+    const refused = await signer.send(
+      again.fetchFn,
+      new Request('https://hidden.example.com/b'),
+      keyPair,
+    )
+    assert.equal(refused.status, 401)
+    assert.equal(again.proofs.length, 1)
+    // Neither header readable: nothing says a nonce is wanted, the 401 is returned.
+    const bare = endpoint([() => new Response(null, { status: 401 })])
+    const plain = await signer.send(bare.fetchFn, new Request('https://bare.example.com/'), keyPair)
+    assert.equal(plain.status, 401)
+    assert.equal(bare.proofs.length, 1)
+  })
+
+  test('nonces are kept per origin, and updated from every answer, a success included', async () => {
+    const keyPair = await signer.generateKey()
+    const nonces = dpop()
+    const answer = (nonce: string) => () => new Response('ok', { headers: { 'DPoP-Nonce': nonce } })
+    const { fetchFn, proofs } = endpoint([answer('a-1'), answer('b-1'), answer('a-2'), answer('x')])
+    const send = (url: string) => nonces.send(fetchFn, new Request(url), keyPair)
+    await send('https://a.example.com/1')
+    await send('https://b.example.com/1')
+    await send('https://a.example.com/2')
+    await send('https://a.example.com/3')
+    const sent = await Promise.all(
+      proofs.map(async (proof) => (await verifyProof(proof!)).payload.nonce),
+    )
+    assert.deepEqual(sent, [undefined, undefined, 'a-1', 'a-2'])
+  })
+
   test('with DPoP on, a Bearer token_type is token_error', async () => {
     const keyPair = await signer.generateKey()
     const { fetchFn } = endpoint([json(200, { ...tokens, token_type: 'Bearer' })])

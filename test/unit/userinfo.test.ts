@@ -3,6 +3,8 @@
 import assert from 'node:assert/strict'
 import { test } from 'node:test'
 import type { FlowContext } from '../../src/context.js'
+import { dpop } from '../../src/dpop.js'
+import { isOidcError } from '../../src/errors.js'
 import { fetchUserInfo } from '../../src/userinfo.js'
 import { rejectsWith } from './helpers.js'
 
@@ -50,4 +52,26 @@ test('no endpoint is userinfo_error; no session is login_required', async () => 
     fetchUserInfo(ctx(200, { sub: 'alice' }, { signedIn: false }), token),
     'login_required',
   )
+})
+
+test("a DPoP nonce the endpoint asks for but hides is userinfo_error, with the sender's error", async () => {
+  const keyPair = await dpop().generateKey()
+  const hidden = ctx(401, {})
+  const { config, core } = hidden as unknown as { config: Record<string, unknown>; core: any }
+  config.dpop = dpop()
+  // An error body naming use_dpop_nonce is the token endpoint's way; a 401 with an exposed
+  // WWW-Authenticate and no DPoP-Nonce is the resource's.
+  config.fetch = async () =>
+    new Response(null, {
+      status: 401,
+      headers: { 'WWW-Authenticate': 'DPoP error="use_dpop_nonce"' },
+    })
+  core.held = () => ({ session: { accessToken: 'at', dpopKey: keyPair } })
+  const error = await fetchUserInfo(hidden, token).then(
+    () => assert.fail('resolved'),
+    (error: unknown) => error,
+  )
+  assert.ok(isOidcError(error) && error.code === 'userinfo_error')
+  assert.equal(error.error, 'use_dpop_nonce')
+  assert.match(error.message, /Access-Control-Expose-Headers/)
 })
