@@ -1,4 +1,5 @@
 import type { FlowContext } from './context.js'
+import { dpopBinding } from './dpop-binding.js'
 import { OidcError } from './errors.js'
 
 // `getAccessToken()`: refreshes first when due.
@@ -19,10 +20,10 @@ export function sendWithToken(
   request: Request,
   { token, keyPair }: Awaited<ReturnType<typeof heldToken>>,
 ): Promise<Response> {
-  const { dpop, fetch } = ctx.config
-  const bound = dpop && keyPair
+  const { fetch } = ctx.config
+  const { dpop: bound } = dpopBinding(ctx.config.dpop, keyPair)
   request.headers.set('Authorization', `${bound ? 'DPoP' : 'Bearer'} ${token}`)
-  return bound ? dpop.send(fetch, request, keyPair, token) : fetch(request)
+  return bound ? bound.dpop.send(fetch, request, bound.keyPair, token) : fetch(request)
 }
 
 /**
@@ -71,11 +72,11 @@ export async function authorizationHeaders(
 ): Promise<Record<string, string>> {
   const request = toRequest(url, { method })
   const { token, keyPair } = await tokenFor(ctx, request, accessToken)
-  const { dpop } = ctx.config
-  return dpop && keyPair
+  const { dpop: bound } = dpopBinding(ctx.config.dpop, keyPair)
+  return bound
     ? {
         Authorization: `DPoP ${token}`,
-        DPoP: await dpop.proof(keyPair, {
+        DPoP: await bound.dpop.proof(bound.keyPair, {
           htm: request.method,
           htu: request.url,
           accessToken: token,

@@ -1,3 +1,5 @@
+import { OidcError } from './errors.js'
+
 /**
  * What `dpop()` returns: DPoP (RFC 9449) as a module the client calls through, so that an app
  * without it carries none of its code.
@@ -36,6 +38,15 @@ export const isDpopKeyPair = (value: unknown): value is CryptoKeyPair =>
   isKey((value as CryptoKeyPair).privateKey, 'private') &&
   !(value as CryptoKeyPair).privateKey.extractable
 
-/** The binding of a session's key, when DPoP is on and the session has one. */
-export const dpopBinding = (dpop: Dpop | undefined, keyPair: CryptoKeyPair | undefined) =>
-  dpop && keyPair ? { dpop: { dpop, keyPair } } : {}
+/**
+ * The binding of a session's key when DPoP is on. Without a key the session is not this
+ * client's: never sent as Bearer (only the checks where sessions are read keep such out now).
+ */
+export function dpopBinding(
+  dpop: Dpop | undefined,
+  keyPair: CryptoKeyPair | undefined,
+): { dpop?: DpopBinding } {
+  if (!dpop) return {}
+  if (!keyPair) throw new OidcError('login_required', 'the session has no DPoP key')
+  return { dpop: { dpop, keyPair } }
+}

@@ -92,4 +92,19 @@ describe('client.fetch without DPoP', () => {
     )
     assert.equal(sent.length, 0)
   })
+
+  test('with DPoP on, a held session without a key is never sent as Bearer: login_required', async () => {
+    sent.length = 0
+    const unbound = ctx()
+    Object.assign(unbound.config, { dpop: { send: () => assert.fail('no proof without a key') } })
+    await rejectsWith(
+      authorizedFetch(unbound, token, 'https://app.example.com/api'),
+      'login_required',
+    )
+    await rejectsWith(
+      authorizationHeaders(unbound, token, 'GET', 'https://app.example.com/api'),
+      'login_required',
+    )
+    assert.equal(sent.length, 0)
+  })
 })

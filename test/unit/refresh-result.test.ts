@@ -2,7 +2,10 @@
 // section 6), and a lifetime in the future whatever the answer says, so that renewal cannot loop.
 import assert from 'node:assert/strict'
 import { before, test } from 'node:test'
+import type { Dpop } from '../../src/dpop-binding.js'
+import { refreshSession } from '../../src/refresh.js'
 import {
+  claims,
   issuer,
   key,
   now,
@@ -10,7 +13,7 @@ import {
   sessionOf,
   signIdToken,
 } from './session-faults-support.js'
-import { sign } from './helpers.js'
+import { rejectsWith, resolverOf, sign } from './helpers.js'
 
 before(signIdToken)
 
@@ -36,4 +39,24 @@ test('without expires_in, an ID token whose exp is just past (within the toleran
     id_token: idToken,
   })
   assert.ok(next.expiresAt >= now + 60, `expires ${next.expiresAt - now} s from now`)
+})
+
+test('with DPoP on, a session without a key is not refreshed as Bearer: login_required, no request', async () => {
+  let requests = 0
+  const refresh = refreshSession({
+    fetch: (async () => (requests++, Response.json({}))) as typeof fetch,
+    tokenEndpoint: `${issuer}/token`,
+    issuer,
+    clientId: 'spa',
+    scope: 'openid',
+    now: () => now,
+    tolerance: 60,
+    session: session(),
+    claims,
+    algorithms: ['ES256'],
+    resolveKey: resolverOf([key.jwk]),
+    dpop: {} as Dpop,
+  })
+  await rejectsWith(refresh, 'login_required')
+  assert.equal(requests, 0)
 })
