@@ -163,7 +163,7 @@ describe('signInSilently against oidc-provider', { timeout: 90_000 }, () => {
     await context.close()
   })
 
-  test('a provider that refuses to be framed gives login_required at the timeout; the iframe is removed', async () => {
+  test('a provider that refuses to be framed gives login_required at the timeout; the iframe and the transaction are removed', async () => {
     const context = await appContext(harness)
     const page = await newApp(context, harness.iife, { silentTimeoutSeconds: 1 })
     await ready(page)
@@ -177,6 +177,10 @@ describe('signInSilently against oidc-provider', { timeout: 90_000 }, () => {
       harness.op.answerHeaders = {}
     }
     assert.equal(await frames(page), 0)
+    assert.deepEqual(
+      (await storedKeys(page)).filter((key) => key.includes('tx:')),
+      [],
+    )
     await context.close()
   })
 })

@@ -64,3 +64,40 @@ test(
     assert.deepEqual(pending(), before)
   },
 )
+
+test(
+  "a pending popup's answer goes back to its tab, and the popup's address bar keeps it",
+  { timeout: 5000 },
+  async () => {
+    const url = 'https://app.example/cb?code=c&state=abc.p'
+    const shown: string[] = []
+    let closed = false
+    // (Node's BroadcastChannel gives its messages the origin '': the page's, here.)
+    Object.assign(globalThis, {
+      location: { href: url, origin: '' },
+      history: {
+        state: null,
+        replaceState: (_s: unknown, _t: string, to: string) => shown.push(to),
+      },
+      window: { opener: {}, close: () => (closed = true) },
+    })
+    const ctx = {
+      name: 'oidc-browser-test',
+      config: { redirectUri: 'https://app.example/cb' },
+      transactions: { get: async () => ({ nonce: 'n', codeVerifier: 'v', createdAt: 0 }) },
+      now: () => 0,
+      closed: new AbortController().signal,
+    } as unknown as FlowContext
+    try {
+      const waiting = awaitAnswer(ctx, 'abc.p', 4, () => new OidcError('popup_timeout', 'none'))
+      let settled = false
+      void redeemAtRedirectUri(ctx, url).finally(() => (settled = true))
+      assert.deepEqual(await waiting, { url, severed: false })
+      while (!closed) await new Promise((resolve) => setImmediate(resolve))
+      assert.deepEqual(shown, [], 'isCallback() stays true in the popup until it closes')
+      assert.equal(settled, false, "the app's code after the callback does not run there")
+    } finally {
+      for (const name of ['location', 'history', 'window']) delete (globalThis as any)[name]
+    }
+  },
+)

@@ -1,6 +1,7 @@
 // A silent renewal (no refresh token) whose code exchange is refused (400 invalid_grant, or 400
 // with an empty body) is no refused refresh: a review found it ended the session everywhere. One
-// that signs in another user ends the session. The hidden iframe is a stand-in whose page hands
+// that signs in another user ends the session, as does one the provider answers with an
+// interaction error (it has no session for the user). The hidden iframe is a stand-in whose page hands
 // the answer back over a real BroadcastChannel.
 import assert from 'node:assert/strict'
 import { before, test } from 'node:test'
@@ -117,3 +118,25 @@ test('a silent renewal that signs in another user ends the session: id_token_inv
   assert.equal(a.core.state().status, 'signedOut')
   assert.equal(await records.get('session'), undefined, "bob's session never replaces alice's")
 })
+
+// The provider wanting the user means it has no session for them: every tab is signed out.
+for (const providerError of [
+  'login_required',
+  'interaction_required',
+  'consent_required',
+  'account_selection_required',
+])
+  test(`a silent renewal answered ${providerError} ends the session: login_required, its error kept`, async () => {
+    const { a, records } = silentTab(
+      (state) => `${redirectUri}?error=${providerError}&state=${state}`,
+      () => assert.fail('no code, no token request'),
+    )
+    await a.core.commit(
+      { generation: 'any', record: 'any' },
+      { session: held(), claims, store: 'put' },
+    )
+    const error = await renewSession(a.ctx).catch((caught) => caught)
+    assert.deepEqual([error?.code, error?.error], ['login_required', providerError])
+    assert.equal(a.core.state().status, 'signedOut')
+    assert.equal(await records.get('session'), undefined)
+  })
