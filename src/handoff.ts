@@ -1,4 +1,4 @@
-import { readCallbackUrl, stripCallbackParameters } from './callback.js'
+import { stripCallbackParameters } from './callback.js'
 import type { FlowContext } from './context.js'
 import { OidcError } from './errors.js'
 import { toLoginTransaction } from './login.js'
@@ -14,9 +14,18 @@ import { redeemCallback, transactionKey, type Redeemed } from './redirect-login.
  */
 export const flowMarks = { popup: '.p', silent: '.s' }
 
+/**
+ * The `state` of an answer, read only as far as handing it back needs. The tab that redeems it
+ * checks every rule: a response that breaks one (a repeated parameter) fails there at once,
+ * instead of leaving that tab waiting until its timeout.
+ */
+const answerState = (url: string) => {
+  const states = parseUrl(url)?.searchParams.getAll('state')
+  return states?.length === 1 ? states[0] : undefined
+}
+
 /** True for a URL whose `state` carries a flow's mark (the stored transaction still decides). */
-export const isHandoffUrl = (url: string) =>
-  /\.[ps]$/.test(parseUrl(url)?.searchParams.get('state') ?? '')
+export const isHandoffUrl = (url: string) => /\.[ps]$/.test(answerState(url) ?? '')
 
 /** What the page in the popup or the iframe sends: the response, and whether it lost its opener. */
 interface Answer {
@@ -51,12 +60,7 @@ export async function redeemAtRedirectUri(ctx: FlowContext, url: string): Promis
  * settles (the popup closes once that tab has it; the iframe is removed). Else `false`.
  */
 async function handBack(ctx: FlowContext, url: string): Promise<false> {
-  let state: string
-  try {
-    state = readCallbackUrl(url, ctx.config.redirectUri).state
-  } catch {
-    return false
-  }
+  const state = answerState(url) as string
   // Only a login this browser started and has not completed is handed back.
   const stored = await ctx.transactions.get(transactionKey(state))
   if (!toLoginTransaction(stored, ctx.now())) return false
@@ -99,12 +103,8 @@ export function awaitAnswer(
     }, 300)
     channel.onmessage = ({ data, origin }: MessageEvent) => {
       const { url, severed } = (data ?? {}) as Partial<Answer>
-      if (origin !== location.origin || typeof url !== 'string') return
-      try {
-        if (readCallbackUrl(url, ctx.config.redirectUri).state !== state) return
-      } catch {
+      if (origin !== location.origin || typeof url !== 'string' || answerState(url) !== state)
         return
-      }
       channel.postMessage('taken')
       settle(() => resolve({ url, severed: severed === true }))
     }

@@ -1,3 +1,4 @@
+import { readCallbackUrl } from './callback.js'
 import type { FlowContext } from './context.js'
 import { OidcError } from './errors.js'
 import { awaitAnswer, dropLogin, flowMarks } from './handoff.js'
@@ -65,6 +66,8 @@ export async function popupAnswer(
     popup.location.href = login.url
     const { url, severed } = await answer
     remember(ctx, severed)
+    // A response that breaks a rule fails here, where its login is dropped.
+    readCallbackUrl(url, ctx.config.redirectUri)
     return url
   } catch (error) {
     if (state) await dropLogin(ctx, state)

@@ -2,7 +2,10 @@ import assert from 'node:assert/strict'
 import { test } from 'node:test'
 import type { FlowContext } from '../../src/context.js'
 import { OidcError } from '../../src/errors.js'
+import { validateConfig } from '../../src/config.js'
 import { awaitAnswer, isHandoffUrl, redeemAtRedirectUri } from '../../src/handoff.js'
+import { popupAnswer } from '../../src/popup.js'
+import { createMemoryVault } from '../../src/vault.js'
 import { rejectsWith } from './helpers.js'
 
 test('isHandoffUrl reads the decoded state: a popup or silent mark, percent-encoded or not', () => {
@@ -65,39 +68,75 @@ test(
   },
 )
 
+// The second repeats a parameter: the tab that redeems it says so (see below).
+for (const url of [
+  'https://app.example/cb?code=c&state=abc.p',
+  'https://app.example/cb?code=c&code=d&state=abc.p',
+])
+  test(
+    `a pending popup's answer goes back to its tab, and the popup's address bar keeps it: ${url}`,
+    { timeout: 5000 },
+    async () => {
+      const shown: string[] = []
+      let closed = false
+      // (Node's BroadcastChannel gives its messages the origin '': the page's, here.)
+      Object.assign(globalThis, {
+        location: { href: url, origin: '' },
+        history: {
+          state: null,
+          replaceState: (_s: unknown, _t: string, to: string) => shown.push(to),
+        },
+        window: { opener: {}, close: () => (closed = true) },
+      })
+      const ctx = {
+        name: 'oidc-browser-test',
+        config: { redirectUri: 'https://app.example/cb' },
+        transactions: { get: async () => ({ nonce: 'n', codeVerifier: 'v', createdAt: 0 }) },
+        now: () => 0,
+        closed: new AbortController().signal,
+      } as unknown as FlowContext
+      try {
+        const waiting = awaitAnswer(ctx, 'abc.p', 4, () => new OidcError('popup_timeout', 'none'))
+        let settled = false
+        void redeemAtRedirectUri(ctx, url).finally(() => (settled = true))
+        assert.deepEqual(await waiting, { url, severed: false })
+        while (!closed) await new Promise((resolve) => setImmediate(resolve))
+        assert.deepEqual(shown, [], 'isCallback() stays true in the popup until it closes')
+        assert.equal(settled, false, "the app's code after the callback does not run there")
+      } finally {
+        for (const name of ['location', 'history', 'window']) delete (globalThis as any)[name]
+      }
+    },
+  )
+
 test(
-  "a pending popup's answer goes back to its tab, and the popup's address bar keeps it",
+  'a popup answer that repeats a parameter goes back too, and fails there at once: invalid_callback, its login dropped',
   { timeout: 5000 },
   async () => {
-    const url = 'https://app.example/cb?code=c&state=abc.p'
-    const shown: string[] = []
-    let closed = false
-    // (Node's BroadcastChannel gives its messages the origin '': the page's, here.)
-    Object.assign(globalThis, {
-      location: { href: url, origin: '' },
-      history: {
-        state: null,
-        replaceState: (_s: unknown, _t: string, to: string) => shown.push(to),
-      },
-      window: { opener: {}, close: () => (closed = true) },
-    })
+    const redirectUri = 'https://app.example/cb'
+    Object.assign(globalThis, { location: { origin: '' } })
+    const transactions = { ...createMemoryVault(), sweep: async () => {} }
     const ctx = {
       name: 'oidc-browser-test',
-      config: { redirectUri: 'https://app.example/cb' },
-      transactions: { get: async () => ({ nonce: 'n', codeVerifier: 'v', createdAt: 0 }) },
-      now: () => 0,
+      config: validateConfig({ issuer: 'https://id.example', clientId: 'spa', redirectUri }),
+      provider: { metadata: async () => ({ authorization_endpoint: 'https://id.example/auth' }) },
+      transactions,
+      now: () => 1_800_000_000,
       closed: new AbortController().signal,
     } as unknown as FlowContext
+    const popup = { location: { href: 'about:blank' }, closed: false, close: () => {} }
     try {
-      const waiting = awaitAnswer(ctx, 'abc.p', 4, () => new OidcError('popup_timeout', 'none'))
-      let settled = false
-      void redeemAtRedirectUri(ctx, url).finally(() => (settled = true))
-      assert.deepEqual(await waiting, { url, severed: false })
-      while (!closed) await new Promise((resolve) => setImmediate(resolve))
-      assert.deepEqual(shown, [], 'isCallback() stays true in the popup until it closes')
-      assert.equal(settled, false, "the app's code after the callback does not run there")
+      const answer = popupAnswer(ctx, popup as unknown as Window)
+      while (popup.location.href === 'about:blank') await new Promise(setImmediate)
+      const state = new URL(popup.location.href).searchParams.get('state')!
+      // The page in the popup, as handBack posts (the stored transaction decided it is one).
+      const channel = new BroadcastChannel(ctx.name + state)
+      channel.postMessage({ url: `${redirectUri}?code=a&code=b&state=${state}`, severed: false })
+      channel.close()
+      await rejectsWith(answer, 'invalid_callback')
+      assert.equal(await transactions.get(`tx:${state}`), undefined, 'the login is dropped')
     } finally {
-      for (const name of ['location', 'history', 'window']) delete (globalThis as any)[name]
+      delete (globalThis as { location?: unknown }).location
     }
   },
 )
