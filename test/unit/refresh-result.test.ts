@@ -3,9 +3,7 @@
 import assert from 'node:assert/strict'
 import { before, test } from 'node:test'
 import type { Dpop } from '../../src/dpop-binding.js'
-import { refreshSession } from '../../src/refresh.js'
 import {
-  claims,
   issuer,
   key,
   now,
@@ -13,7 +11,7 @@ import {
   sessionOf,
   signIdToken,
 } from './session-faults-support.js'
-import { rejectsWith, resolverOf, sign } from './helpers.js'
+import { rejectsWith, sign } from './helpers.js'
 
 before(signIdToken)
 
@@ -43,18 +41,8 @@ test('without expires_in, an ID token whose exp is just past (within the toleran
 
 test('with DPoP on, a session without a key is not refreshed as Bearer: login_required, no request', async () => {
   let requests = 0
-  const refresh = refreshSession({
+  const refresh = refreshWithAnswer(session(), {}, undefined, {
     fetch: (async () => (requests++, Response.json({}))) as typeof fetch,
-    tokenEndpoint: `${issuer}/token`,
-    issuer,
-    clientId: 'spa',
-    scope: 'openid',
-    now: () => now,
-    tolerance: 60,
-    session: session(),
-    claims,
-    algorithms: ['ES256'],
-    resolveKey: resolverOf([key.jwk]),
     dpop: {} as Dpop,
   })
   await rejectsWith(refresh, 'login_required')

@@ -4,7 +4,7 @@ import { createAuthState } from '../../src/auth-state.js'
 import type { FlowContext } from '../../src/context.js'
 import { OidcError } from '../../src/errors.js'
 import { validateStoredIdToken, type IdTokenClaims, type KeyResolver } from '../../src/id-token.js'
-import { refreshSession } from '../../src/refresh.js'
+import { refreshSession, type RefreshOptions } from '../../src/refresh.js'
 import { createSessionCore } from '../../src/session-core.js'
 import { createSession, type Session } from '../../src/session.js'
 import type { TabMessage } from '../../src/tabs.js'
@@ -135,6 +135,7 @@ export const refreshWithAnswer = (
   session: Session & { refreshToken: string },
   answer: Record<string, unknown>,
   resolveKey: KeyResolver = resolverOf([key.jwk]),
+  options: Partial<RefreshOptions> = {},
 ) =>
   refreshSession({
     fetch: (async () => Response.json(answer)) as typeof fetch,
@@ -148,4 +149,5 @@ export const refreshWithAnswer = (
     claims,
     algorithms: ['ES256'],
     resolveKey,
+    ...options,
   })
