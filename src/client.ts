@@ -6,7 +6,6 @@ import {
   commitLogin,
   createLogin,
   failLogin,
-  redeemCallback,
   type CallbackResult,
   type Redeemed,
 } from './redirect-login.js'
@@ -17,7 +16,7 @@ import { createExpiryTimers } from './expiry.js'
 import type { LoginOptions } from './login.js'
 import { logoutSession, type LogoutOptions } from './logout.js'
 import { isHandoffUrl, redeemAtRedirectUri } from './handoff.js'
-import { openPopup, popupAnswer } from './popup.js'
+import { openPopup, popupSession } from './popup.js'
 import { renewSession } from './renew.js'
 import { expiringAt, type Session } from './session.js'
 import { followTab, logoutsSince, restore, syncFromStorage, type Logouts } from './sync.js'
@@ -113,8 +112,8 @@ export class OidcClient extends AuthEventTarget {
    */
   async loginWithPopup(options?: LoginOptions): Promise<CallbackResult> {
     const ctx = this.#open()
-    const url = await popupAnswer(ctx, openPopup(), options)
-    return this.#login(() => redeemCallback(ctx, url))
+    const popup = openPopup()
+    return this.#login(() => popupSession(ctx, popup, options))
   }
 
   /**

@@ -69,7 +69,8 @@ export function createFlowContext(
   // Memory tabs, and tabs that fell back to memory: their session is their own.
   const inMemory = () => vault !== transactions
   // Counted as they come, even while the client defers them: a background silent sign-in that
-  // started before one must not commit over it (restore, in sync.ts). A memory tab heeds logouts only.
+  // started before one must not commit over it (commitBackground, in sync.ts). A memory tab heeds
+  // logouts only.
   let heard = 0
   const hear = (message: TabMessage) => {
     if (!inMemory() || message.type === 'logout') heard++

@@ -1,9 +1,8 @@
-import { readCallbackUrl } from './callback.js'
 import type { FlowContext } from './context.js'
 import { OidcError } from './errors.js'
 import { awaitAnswer, dropLogin, flowMarks } from './handoff.js'
 import type { LoginOptions } from './login.js'
-import { createLogin } from './redirect-login.js'
+import { createLogin, redeemCallback, type Redeemed } from './redirect-login.js'
 
 /**
  * Opens the login popup. Synchronous, so that it runs inside the user's gesture: browsers
@@ -37,15 +36,16 @@ function keepsOpener(ctx: FlowContext): boolean {
 }
 
 /**
- * Runs a login in `popup` and resolves with the authorization response's URL, handed back by
- * the redirect URI page in the popup. Rejects `popup_closed` or `popup_timeout`; the login's
- * transaction is then deleted, and the popup closed.
+ * Runs a login in `popup` and redeems the authorization response that the redirect URI page in
+ * the popup hands back, with every check of a redirect login; commits nothing. Rejects
+ * `popup_closed` or `popup_timeout`, or as a redirect callback would; the login's transaction is
+ * then deleted, and the popup closed.
  */
-export async function popupAnswer(
+export async function popupSession(
   ctx: FlowContext,
   popup: Window,
   options?: LoginOptions,
-): Promise<string> {
+): Promise<Redeemed> {
   let state: string | undefined
   try {
     const login = await createLogin(ctx, options, { stateMark: flowMarks.popup })
@@ -66,9 +66,8 @@ export async function popupAnswer(
     popup.location.href = login.url
     const { url, severed } = await answer
     remember(ctx, severed)
-    // A response that breaks a rule fails here, where its login is dropped.
-    readCallbackUrl(url, ctx.config.redirectUri)
-    return url
+    popup.close()
+    return await redeemCallback(ctx, url)
   } catch (error) {
     if (state) await dropLogin(ctx, state)
     throw error

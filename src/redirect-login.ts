@@ -52,6 +52,10 @@ export async function createLogin(
   return request
 }
 
+// A background sign-in that a logout beat: the logout's plain `signedOut` stands (the error is
+// thrown and fired only), as after init({ silent: true }).
+const yieldedToLogout = new WeakSet<OidcError>()
+
 /**
  * What a failed callback leaves: the session held before, exactly as it was (`restore` finds
  * it when the page has not yet), or else `signedOut` with the error. Returns the error.
@@ -70,7 +74,7 @@ export async function failLogin(
   if (ctx.closed.aborted) return error
   const state = await restore()
   const { generation } = ctx.core.held()
-  if (state.status === 'signedIn') ctx.report(error)
+  if (state.status === 'signedIn' || yieldedToLogout.has(error)) ctx.report(error)
   else await ctx.core.commit({ generation, record: 'any' }, { store: 'keep', error })
   return error
 }
@@ -99,8 +103,11 @@ export async function commitLogin(
   }
   const any = { generation: 'any', record: 'any' } as const
   if (since) {
-    if (!(await commitBackground(ctx, any, { session, claims }, since.mark, since.heard)))
-      throw new OidcError('login_required', 'a logout came during the silent sign-in')
+    if (!(await commitBackground(ctx, any, { session, claims }, since.mark, since.heard))) {
+      const error = new OidcError('login_required', 'a logout came during the silent sign-in')
+      yieldedToLogout.add(error)
+      throw error
+    }
   } else if (
     (await ctx.core.commit(any, { session, claims, store: 'put', tell: { type: 'changed' } })) !==
     'done'

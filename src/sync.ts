@@ -144,9 +144,10 @@ export function logoutsSince(ctx: FlowContext): Promise<Logouts> {
 
 /**
  * Commits the session of a sign-in in the background (a silent one: not the user's login) unless
- * a logout came since it started: `before` is the logout mark read then, and with `heard` (the
- * messages heard then) any other tab's change also wins. Returns whether it was kept. One dropped
- * because a logout won is revoked; one a login won over is not, since its grant may be the same.
+ * a logout came since it started, or the client closed: `before` is the logout mark read then,
+ * and `heard` the messages heard then (each one heard since wins: any change in another tab for
+ * an IndexedDB tab, a logout for a memory tab). Returns whether it was kept. One dropped is
+ * revoked unless a session is stored (a login that won may share its grant).
  */
 export async function commitBackground(
   ctx: FlowContext,
@@ -162,6 +163,7 @@ export async function commitBackground(
   let kept =
     (heard === undefined || ctx.heard() === heard) &&
     !(await loggedOut()) &&
+    !ctx.closed.aborted &&
     (await core.commit(basis, { session, claims, store: 'put', tell: { type: 'changed' } })) ===
       'done'
   if (kept && (await loggedOut())) {

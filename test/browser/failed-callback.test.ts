@@ -78,6 +78,38 @@ describe('a failed callback (defect 1)', { timeout: 60_000 }, () => {
     })
     await page.close()
   })
+
+  test('a popup answer that repeats its code: invalid_callback at once in the opening tab, fired and on the state', async () => {
+    const page = await openTab(harness, context)
+    await page.evaluate(() => window.client.logout({ localOnly: true }))
+    harness.rogue.faults = { callback: (params) => [...params, ['code', 'again']] }
+    try {
+      await page.evaluate(() => {
+        const button = document.createElement('button')
+        button.id = 'popup-login'
+        button.onclick = () =>
+          ((window as any).popupOutcome = window.client
+            .loginWithPopup()
+            .catch((error: any) => error.code))
+        document.body.append(button)
+      })
+      const [popup] = await Promise.all([context.waitForEvent('page'), page.click('#popup-login')])
+      assert.equal(await page.evaluate(() => (window as any).popupOutcome), 'invalid_callback')
+      if (!popup.isClosed()) await popup.waitForEvent('close')
+      assert.equal((await seen(page)).error, 'invalid_callback')
+      const events = await page.evaluate(() => window.events.map((event) => event.type))
+      assert.deepEqual(events.slice(-2).sort(), ['change', 'error'])
+      const keys = await storedKeys(page)
+      assert.deepEqual(
+        keys.filter((key) => key.includes('tx:')),
+        [],
+        'its login is dropped',
+      )
+    } finally {
+      harness.rogue.faults = {}
+    }
+    await page.close()
+  })
 })
 
 describe('init() (defect 2)', { timeout: 60_000 }, () => {

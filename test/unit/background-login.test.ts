@@ -4,7 +4,7 @@ import assert from 'node:assert/strict'
 import { before, describe, test } from 'node:test'
 import { OidcError, isOidcError } from '../../src/errors.js'
 import { commitLogin, failLogin } from '../../src/redirect-login.js'
-import { logoutsSince } from '../../src/sync.js'
+import { logoutsSince, restore } from '../../src/sync.js'
 import { claims, origin, sessionOf, signIdToken } from './session-faults-support.js'
 
 before(signIdToken)
@@ -38,6 +38,22 @@ describe('signInSilently() yields to a logout that came while it was out', () =>
     assert.equal(a.core.state().status, 'signedOut')
     assert.equal(await tab().core.read(), undefined)
     assert.deepEqual(revoked, ['r-silent'])
+  })
+
+  test("the logout's plain signedOut stands: the error is thrown and fired, not shown on the state", async () => {
+    const { tab } = origin()
+    const [a, b] = [tab(), tab()]
+    await a.core.commit(any, { store: 'keep' })
+    const since = logoutsSince(a.ctx)
+    await b.core.commit(any, { store: 'delete', logout: true })
+    const error = await commitLogin(a.ctx, { session: sessionOf('s'), claims }, await since).catch(
+      (caught: unknown) => caught,
+    )
+    const reported: unknown[] = []
+    a.ctx.report = (error) => void reported.push(error)
+    assert.equal(await failLogin(a.ctx, error, async () => a.core.state()), error)
+    assert.deepEqual(a.core.state(), { status: 'signedOut' })
+    assert.deepEqual(reported, [error])
   })
 
   test("a memory tab, which hears of IndexedDB tabs' logouts by message only", async () => {
@@ -101,4 +117,17 @@ describe('an answer redeemed after close() (a framework unmounted the app)', () 
     assert.equal(restored, false)
     assert.equal(a.core.state().status, 'initializing')
   })
+})
+
+test('init({ silent: true }) whose answer comes after close(): not stored, no tab told', async () => {
+  const { tab, revoked } = origin()
+  const a = tab()
+  const restoring = restore(a.ctx, async () => {
+    a.ctx.close()
+    return { session: sessionOf('late'), claims }
+  })
+  await restoring
+  assert.equal(await tab().core.read(), undefined)
+  assert.deepEqual(a.posted, [])
+  assert.deepEqual(revoked, ['r-late'])
 })

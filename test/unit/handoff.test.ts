@@ -4,7 +4,7 @@ import type { FlowContext } from '../../src/context.js'
 import { OidcError } from '../../src/errors.js'
 import { validateConfig } from '../../src/config.js'
 import { awaitAnswer, isHandoffUrl, redeemAtRedirectUri } from '../../src/handoff.js'
-import { popupAnswer } from '../../src/popup.js'
+import { popupSession } from '../../src/popup.js'
 import { createMemoryVault } from '../../src/vault.js'
 import { rejectsWith } from './helpers.js'
 
@@ -126,7 +126,7 @@ test(
     } as unknown as FlowContext
     const popup = { location: { href: 'about:blank' }, closed: false, close: () => {} }
     try {
-      const answer = popupAnswer(ctx, popup as unknown as Window)
+      const answer = popupSession(ctx, popup as unknown as Window)
       while (popup.location.href === 'about:blank') await new Promise(setImmediate)
       const state = new URL(popup.location.href).searchParams.get('state')!
       // The page in the popup, as handBack posts (the stored transaction decided it is one).
