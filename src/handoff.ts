@@ -35,6 +35,9 @@ interface Answer {
 
 const channelName = (ctx: FlowContext, state: string) => ctx.name + state
 
+// How long the popup waits for its tab to take the answer before it closes anyway.
+const handBackWaitMs = 10_000
+
 /**
  * The callback on the redirect URI. A redirect login is redeemed here; a popup or silent login's
  * answer goes back to the tab that started it, and this never settles. The address bar loses
@@ -66,8 +69,11 @@ async function handBack(ctx: FlowContext, url: string): Promise<false> {
   if (!toLoginTransaction(stored, ctx.now())) return false
   const channel = new BroadcastChannel(channelName(ctx, state))
   const answer: Answer = { url, severed: state.endsWith(flowMarks.popup) && !window.opener }
-  // The popup closes once the other tab has the answer, so it never sees it close first.
-  channel.onmessage = () => (channel.close(), window.close())
+  // The popup closes once the other tab has the answer, so it never sees it close first; or
+  // after a while without a taker (that tab closed, or gave up): the message stays posted.
+  const done = () => (clearTimeout(timer), channel.close(), window.close())
+  const timer = setTimeout(done, handBackWaitMs)
+  channel.onmessage = done
   channel.postMessage(answer)
   return new Promise<never>(() => {})
 }

@@ -140,3 +140,34 @@ test(
     }
   },
 )
+
+test('a popup whose tab never takes the answer (closed, or gave up) closes after 10 s', async (t) => {
+  const url = 'https://app.example/cb?code=c&state=abc.p'
+  let closed = false
+  Object.assign(globalThis, {
+    location: { href: url, origin: '' },
+    history: { state: null, replaceState: () => {} },
+    window: { opener: null, close: () => (closed = true) },
+  })
+  t.mock.timers.enable({ apis: ['setTimeout'] })
+  let posted = false
+  const listener = new BroadcastChannel('oidc-browser-test-lonelyabc.p')
+  listener.onmessage = () => void (posted = true)
+  const ctx = {
+    name: 'oidc-browser-test-lonely',
+    config: { redirectUri: 'https://app.example/cb' },
+    transactions: { get: async () => ({ nonce: 'n', codeVerifier: 'v', createdAt: 0 }) },
+    now: () => 0,
+  } as unknown as FlowContext
+  try {
+    void redeemAtRedirectUri(ctx, url)
+    while (!posted) await new Promise((resolve) => setImmediate(resolve))
+    t.mock.timers.tick(9_999)
+    assert.equal(closed, false, 'it waits for its tab')
+    t.mock.timers.tick(1)
+    assert.equal(closed, true)
+  } finally {
+    listener.close()
+    for (const name of ['location', 'history', 'window']) delete (globalThis as any)[name]
+  }
+})
