@@ -87,12 +87,18 @@ export function createProvider({
       if (cached) metadataCache = cached
     }))
 
+  // One discovery request at a time: callers that find nothing fresh meanwhile join it.
+  let metadataLoading: Promise<Held<ProviderMetadata>> | undefined
   async function metadata(): Promise<ProviderMetadata> {
     if (config.metadata) return config.metadata
     if (!isFresh(metadataCache)) await readMetadata()
     if (!isFresh(metadataCache)) {
       const validate = (value: unknown) => validateMetadata(value, config.issuer)
-      metadataCache = await fetchCache('discovery', discoveryUrl(config.issuer), validate)
+      metadataCache = await (metadataLoading ??= fetchCache(
+        'discovery',
+        discoveryUrl(config.issuer),
+        validate,
+      ).finally(() => (metadataLoading = undefined)))
     }
     return metadataCache.value
   }
@@ -122,6 +128,7 @@ export function createProvider({
 
   const resolveKey: KeyResolver = async (header, failed) => {
     let jwk = failed ? undefined : selectKey((await keys()).value, header)
+    let lastFetch = keysFetchedAt
     if (!jwk) {
       // Another tab may have fetched the provider's new keys already: the shared cache first.
       const shared = await readKeys()
@@ -129,10 +136,11 @@ export function createProvider({
       // The same key as the one that failed is no news: then only a refetch can help.
       if (found && JSON.stringify(found) !== JSON.stringify(failed))
         [jwksCache, jwk] = [shared, found]
+      // Its fetch counts as this tab's: at most one per interval for the issuer, from any tab.
+      if (shared) lastFetch = Math.max(lastFetch, shared.heldSince)
     }
     if (jwk && jwk !== failed) return jwk
-    // At most once per interval from this tab's last fetch.
-    if (monotonic() - keysFetchedAt >= jwksRefetchIntervalSeconds * 1000) {
+    if (monotonic() - lastFetch >= jwksRefetchIntervalSeconds * 1000) {
       jwk = selectKey((await fetchKeys()).value, header)
       if (!jwk) throw idTokenInvalid('kid', 'no key of the provider JWKS fits the ID token')
       return jwk
