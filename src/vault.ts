@@ -37,15 +37,16 @@ function openDatabase(): Promise<IDBDatabase> {
   if (!database) {
     const request = indexedDB.open('oidc-browser')
     request.onupgradeneeded = () => request.result.createObjectStore('kv')
-    database = promisifyRequest(request)
-    database.then(
+    const opening = (database = promisifyRequest(request))
+    opening.then(
       (db) => {
         db.onclose = db.onversionchange = () => {
           db.close()
           database = undefined
         }
       },
-      () => {},
+      // A failed open (a backing store that hiccuped) is tried again at the next call.
+      () => database === opening && (database = undefined),
     )
   }
   return database
