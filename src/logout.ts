@@ -46,7 +46,7 @@ export async function logoutSession(
   const { end_session_endpoint } = await ctx.provider.metadata()
   if (!end_session_endpoint) return undefined
   const url = new URL(end_session_endpoint)
-  const idToken = (held ?? stored)?.idToken
+  const idToken = (held ?? stored ?? removed)?.idToken
   url.searchParams.set('client_id', ctx.config.clientId)
   if (idToken) url.searchParams.set('id_token_hint', idToken)
   if (postLogoutRedirectUri) url.searchParams.set('post_logout_redirect_uri', postLogoutRedirectUri)

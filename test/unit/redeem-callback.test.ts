@@ -33,6 +33,7 @@ function login({
     ],
   ])
   const tokenRequests: string[] = []
+  const swept: string[] = []
   const ctx = {
     config: {
       issuer,
@@ -65,19 +66,20 @@ function login({
         stored.delete(name)
         return value
       },
-      sweep: async () => {},
+      sweep: async (prefix: string) => void swept.push(prefix),
     },
     now: () => now,
   } as unknown as FlowContext
-  return { ctx, tokenRequests }
+  return { ctx, tokenRequests, swept }
 }
 
 test('a callback that passes every rule brings the session and its claims', async () => {
-  const { ctx, tokenRequests } = login()
+  const { ctx, tokenRequests, swept } = login()
   const { session, claims } = await redeemCallback(ctx, `${redirectUri}?code=c&state=s`)
   assert.equal(claims.sub, 'alice')
   assert.equal(session.accessToken, 'at')
   assert.deepEqual(tokenRequests, [`${issuer}/token`])
+  assert.deepEqual(swept, ['tx:'], 'abandoned login transactions are swept at the callback')
 })
 
 test('a provider that says it sends iss (RFC 9207): a response without it is issuer_mismatch', async () => {
