@@ -39,8 +39,8 @@ export const isDpopKeyPair = (value: unknown): value is CryptoKeyPair =>
   !(value as CryptoKeyPair).privateKey.extractable
 
 /**
- * The binding of a session's key when DPoP is on. Without a key the session is not this
- * client's: never sent as Bearer (only the checks where sessions are read keep such out now).
+ * The binding of a session's key when DPoP is on. A session without a key is not this client's,
+ * and is never sent as Bearer: refused here too, not only where sessions are read.
  */
 export function dpopBinding(
   dpop: Dpop | undefined,
