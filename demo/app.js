@@ -162,5 +162,7 @@ if (client.isSilentOrPopupCallback()) {
 } else if (client.isCallback()) {
   client.handleRedirectCallback().catch(() => {})
 } else {
+  // Back from the provider's logout, which returns the logout's `state`: nothing to keep.
+  if (location.search) history.replaceState(null, '', home)
   client.init()
 }

@@ -10,7 +10,9 @@ export async function startDemo({ port = 0 }: { port?: number } = {}) {
     port,
   )
   const appUrl = `${app.origin}/`
-  const appUrls = [appUrl, `${appUrl}react/`, `${appUrl}vue/`]
+  // The same pages by the name localhost too, which many type instead of the address printed.
+  const origins = [app.origin, app.origin.replace('127.0.0.1', 'localhost')]
+  const appUrls = origins.flatMap((origin) => [`${origin}/`, `${origin}/react/`, `${origin}/vue/`])
   // Two-minute access tokens, so the automatic refresh shows in the event log within a minute.
   const op = await startProvider({
     redirectUris: appUrls,
@@ -53,7 +55,14 @@ export async function startDemo({ port = 0 }: { port?: number } = {}) {
 }
 
 if (import.meta.url === pathToFileURL(process.argv[1] ?? '').href) {
-  const demo = await startDemo({ port: Number(process.env.PORT ?? 8080) })
+  const port = Number(process.env.PORT ?? 8080)
+  const demo = await startDemo({ port }).catch((error: NodeJS.ErrnoException) => {
+    if (error.code !== 'EADDRINUSE') throw error
+    console.error(
+      `Port ${port} is in use: start the demo on another one, e.g. PORT=8081 npm run demo`,
+    )
+    process.exit(1)
+  })
   console.log(`\noidc-browser demo: ${demo.url}  (React: ${demo.url}react/  Vue: ${demo.url}vue/)`)
   console.log(`OpenID Provider:   ${demo.issuer} (any login name and password work)\n`)
   console.log('Press Ctrl+C to stop.')

@@ -12,7 +12,11 @@ const client = new OidcClient({
 })
 
 if (client.isCallback()) client.handleRedirectCallback().catch(() => {})
-else client.init()
+else {
+  // Back from the provider's logout, which returns the logout's `state`: nothing to keep.
+  if (location.search) history.replaceState(null, '', home)
+  client.init()
+}
 
 /** Renders its children only while a user is signed in. */
 function SignedIn({ children }) {

@@ -11,6 +11,10 @@ const client = new OidcClient({
 })
 
 if (client.isCallback()) client.handleRedirectCallback().catch(() => {})
-else client.init()
+else {
+  // Back from the provider's logout, which returns the logout's `state`: nothing to keep.
+  if (location.search) history.replaceState(null, '', home)
+  client.init()
+}
 
 createApp(App, { client }).mount('#app')

@@ -30,15 +30,22 @@ before(async () => {
 })
 
 /** A new browser context with one page on a demo app, signed out and ready. */
-async function openSignedOut(path = '') {
+async function openSignedOut(path = '', base = demo.url) {
   const context = await newLoopbackContext(browser)
+  // Requests that would leave the machine (the provider's pages once imported a web font).
+  const elsewhere: string[] = []
+  context.on('request', (request) => {
+    const { protocol, hostname } = new URL(request.url())
+    const here = hostname === '127.0.0.1' || hostname === 'localhost'
+    if (/^(https?|wss?):$/.test(protocol) && !here) elsewhere.push(request.url())
+  })
   const page = await context.newPage()
   const pageErrors: string[] = []
   page.on('pageerror', (error) => pageErrors.push(error.message))
-  await page.goto(`${demo.url}${path}`)
+  await page.goto(`${base}${path}`)
   await page.waitForSelector('#login:not([hidden])')
   assert.equal(await page.textContent('#status'), 'signedOut')
-  return { context, page, pageErrors }
+  return { context, page, pageErrors, elsewhere }
 }
 
 after(async () => {
@@ -50,7 +57,7 @@ test(
   'the demo page: log in at the provider, see the validated claims and events, log out',
   { timeout: 60_000 },
   async () => {
-    const { context, page } = await openSignedOut()
+    const { context, page, elsewhere } = await openSignedOut()
 
     await Promise.all([page.waitForNavigation(), page.click('#login')])
     await signInAtProvider(page, 'demo-user')
@@ -80,6 +87,8 @@ test(
     assert.equal(await page.textContent('#status'), 'signedOut')
     await second.waitForSelector('#login:not([hidden])')
     assert.equal(await second.textContent('#status'), 'signedOut')
+    assert.equal(page.url(), demo.url, "the logout's returned state is tidied away")
+    assert.deepEqual(elsewhere, [], 'nothing left the machine')
     await context.close()
   },
 )
@@ -98,6 +107,15 @@ test(
     await context.close()
   },
 )
+
+test('the demo opened by the name localhost signs in too', { timeout: 60_000 }, async () => {
+  const { context, page } = await openSignedOut('', demo.url.replace('127.0.0.1', 'localhost'))
+  await Promise.all([page.waitForNavigation(), page.click('#login')])
+  await signInAtProvider(page, 'local-user')
+  await page.waitForSelector('#claims-card:not([hidden])')
+  assert.equal((await readClaimsTable(page)).sub, 'local-user')
+  await context.close()
+})
 
 test(
   'the demo page: log in in a popup (the page stays), then ask the userinfo endpoint',

@@ -50,6 +50,8 @@ export interface TestProvider {
   close(): Promise<void>
 }
 
+const webFontImport = /@import url\(https:\/\/fonts\.googleapis\.com[^)]*\);?/g
+
 export async function startProvider(options: ProviderOptions): Promise<TestProvider> {
   const alg = options.alg ?? 'RS256'
   const { privateKey } = await generateKeyPair(alg === 'PS256' ? 'RS256' : alg, {
@@ -136,6 +138,8 @@ export async function startProvider(options: ProviderOptions): Promise<TestProvi
     requests.push(`${ctx.method} ${ctx.path}`)
     if (ctx.get('sec-fetch-dest') !== 'document') scriptRequests.push(`${ctx.method} ${ctx.path}`)
     await next()
+    // Its built-in pages import a web font from Google: the demo and the tests stay on this machine.
+    if (typeof ctx.body === 'string') ctx.body = ctx.body.replace(webFontImport, '')
     ctx.set(testProvider.answerHeaders)
     const rewrite = testProvider.rewriteTokenResponse
     if (rewrite && ctx.path === '/token' && ctx.status === 200) {

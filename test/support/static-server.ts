@@ -65,7 +65,9 @@ export async function startStaticServer(mounts: Mounts, port = 0): Promise<Stati
       else res.writeHead(400, { 'content-type': 'text/plain' }).end('bad request')
     }),
   )
-  await new Promise<void>((done) => server.listen(port, '127.0.0.1', done))
+  await new Promise<void>((done, fail) =>
+    server.once('error', fail).listen(port, '127.0.0.1', done),
+  )
   return {
     origin: `http://127.0.0.1:${(server.address() as AddressInfo).port}`,
     route: (path, handle) => void routes.set(path, handle),
