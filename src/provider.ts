@@ -128,7 +128,6 @@ export function createProvider({
 
   const resolveKey: KeyResolver = async (header, failed) => {
     let jwk = failed ? undefined : selectKey((await keys()).value, header)
-    let lastFetch = keysFetchedAt
     if (!jwk) {
       // Another tab may have fetched the provider's new keys already: the shared cache first.
       const shared = await readKeys()
@@ -136,11 +135,11 @@ export function createProvider({
       // The same key as the one that failed is no news: then only a refetch can help.
       if (found && JSON.stringify(found) !== JSON.stringify(failed))
         [jwksCache, jwk] = [shared, found]
-      // Its fetch counts as this tab's: at most one per interval for the issuer, from any tab.
-      if (shared) lastFetch = Math.max(lastFetch, shared.heldSince)
     }
     if (jwk && jwk !== failed) return jwk
-    if (monotonic() - lastFetch >= jwksRefetchIntervalSeconds * 1000) {
+    // At most once per interval from this tab's last fetch. (Another tab's fetch, read from the
+    // shared cache, is not counted: a login signed with a key published since would fail.)
+    if (monotonic() - keysFetchedAt >= jwksRefetchIntervalSeconds * 1000) {
       jwk = selectKey((await fetchKeys()).value, header)
       if (!jwk) throw idTokenInvalid('kid', 'no key of the provider JWKS fits the ID token')
       return jwk

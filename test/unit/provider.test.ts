@@ -92,26 +92,6 @@ describe('provider metadata and keys', () => {
     assert.equal((await second.provider.resolveKey({ alg: 'RS256', kid: 'b' })).kid, 'b')
     assert.deepEqual(second.requests, [], 'the second read the key the first fetched')
   })
-  test("another tab's refetch counts: at most one per 30 s for the issuer, whichever tab asks", async () => {
-    let rotated = false
-    const jwks = () => ({ keys: rotated ? [keyA.jwk, keyB.jwk] : [keyA.jwk] })
-    const first = setup({ jwks })
-    const second = setup({ jwks }, first.vault)
-    await first.provider.resolveKey({ alg: 'RS256', kid: 'a' })
-    first.advance(31)
-    second.advance(31)
-    // The first tab refetches for an unknown kid; the second, which never fetched, meets another.
-    await rejectsWith(first.provider.resolveKey({ alg: 'RS256', kid: 'c' }), 'id_token_invalid')
-    rotated = true
-    first.advance(29)
-    second.advance(29)
-    await rejectsWith(second.provider.resolveKey({ alg: 'RS256', kid: 'b' }), 'jwks_error')
-    assert.deepEqual(second.requests, [], "no refetch within 30 s of the first tab's")
-    first.advance(1)
-    second.advance(1)
-    assert.equal((await second.provider.resolveKey({ alg: 'RS256', kid: 'b' })).kid, 'b')
-    assert.deepEqual(second.requests, ['/jwks'])
-  })
   test('discovery is asked once however many calls find nothing fresh at the same time', async () => {
     const { provider, requests } = setup()
     await Promise.all([provider.metadata(), provider.metadata(), provider.metadata()])
