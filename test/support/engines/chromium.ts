@@ -9,7 +9,7 @@ export async function launch(blocked: Set<string>): Promise<Driver> {
     version: `chromium/${browser.version()}`,
     async newContext() {
       const context = await browser.newContext()
-      // Anything outside loopback (the provider's login page imports a web font) is refused.
+      // Anything outside loopback is refused, and its host recorded.
       await context.route(
         (url) => !isLoopback(url.hostname),
         (route) => {
