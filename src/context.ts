@@ -92,6 +92,7 @@ export function createFlowContext(
       tombstone: {
         ...tombstone,
         covers: (session) => !inMemory() && tombstone.covers(session),
+        loggedOut: (session) => !inMemory() && tombstone.loggedOut(session),
         clear: (seen) => void (inMemory() || tombstone.clear(seen)),
       },
       // Other tabs hear only the logouts of a session in memory.

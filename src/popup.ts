@@ -66,7 +66,6 @@ export async function popupSession(
     popup.location.href = login.url
     const { url, severed } = await answer
     remember(ctx, severed)
-    popup.close()
     return await redeemCallback(ctx, url)
   } catch (error) {
     if (state) await dropLogin(ctx, state)

@@ -82,7 +82,7 @@ export function createSessionCore({ vault, bound, store, tombstone, post }: Sess
     const session = asLive(record)
     if (record === undefined || session) return session
     // A login may have written it just before lifting the marks that cover it: its tab, and
-    // every other, read storage again.
+    // every other, read storage again. Decided at the delete, since the marks may lift after.
     let removing = false
     const removed = await vault()
       .swap('session', (now) => (asLive(now) ? now : ((removing = now !== undefined), undefined)))
@@ -135,7 +135,7 @@ export function createSessionCore({ vault, bound, store, tombstone, post }: Sess
         if (marks) tombstone.clear(marks)
         // A logout that came while it was being stored wins: it ends this login too (never one
         // in memory, which no mark covers). Another ending's mark names other records.
-        if (tombstone.covers(next) && tombstone.loggedOut(next)) return 'conflict'
+        if (tombstone.loggedOut(next)) return 'conflict'
       }
     }
     generation++

@@ -80,7 +80,9 @@ export function origin() {
       vault: memory ? () => own : () => vault,
       bound: false,
       store,
-      tombstone: memory ? { ...tombstone, covers: () => false, clear: () => {} } : tombstone,
+      tombstone: memory
+        ? { ...tombstone, covers: () => false, loggedOut: () => false, clear: () => {} }
+        : tombstone,
       post: (message) => posted.push(message),
     })
     const ctx = {
