@@ -9,6 +9,14 @@ import { claims, now, origin, sessionOf, signIdToken } from './session-faults-su
 
 before(signIdToken)
 
+type Tab = ReturnType<ReturnType<typeof origin>['tab']>
+/** A login in `tab`: its session, stored. */
+const logIn = async (tab: Tab) => {
+  const session = sessionOf('b')
+  await tab.core.commit({ generation: 'any', record: 'any' }, { session, claims, store: 'put' })
+  return session
+}
+
 describe('faults and races around the session core', () => {
   describe('a background silent sign-in (init({ silent: true })) yields to what came meanwhile', () => {
     /** Tab A restores with a silent sign-in that answers only when `answer` is called. */
@@ -41,11 +49,7 @@ describe('faults and races around the session core', () => {
 
     test('a login and a logout in another tab, which leave nothing stored', async () => {
       const { a, b, revoked, answer, restored } = await silentRestore()
-      const login = sessionOf('b')
-      await b.core.commit(
-        { generation: 'any', record: 'any' },
-        { session: login, claims, store: 'put' },
-      )
+      const login = await logIn(b)
       await b.core.commit({ generation: 'any', record: 'any' }, { store: 'delete', logout: true })
       a.messages.heard += 2
       answer()
@@ -108,11 +112,7 @@ describe('faults and races around the session core', () => {
 
     test('a login in another tab', async () => {
       const { a, b, revoked, answer, restored } = await silentRestore()
-      const login = sessionOf('b')
-      await b.core.commit(
-        { generation: 'any', record: 'any' },
-        { session: login, claims, store: 'put' },
-      )
+      const login = await logIn(b)
       a.messages.heard += 1
       answer()
       await restored()
@@ -123,11 +123,7 @@ describe('faults and races around the session core', () => {
 
     test('a login in another tab that a refused refresh then ended: no logout mark, yet it came first', async () => {
       const { a, b, revoked, answer, restored } = await silentRestore()
-      const login = sessionOf('b')
-      await b.core.commit(
-        { generation: 'any', record: 'any' },
-        { session: login, claims, store: 'put' },
-      )
+      const login = await logIn(b)
       // An ending, not a logout: storage is empty again and no logout mark changed.
       await b.core.commit({ generation: 'any', record: login.id }, { store: 'delete' })
       a.messages.heard += 2
